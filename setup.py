@@ -82,7 +82,7 @@ else:
         run_setup(True)
     except (BuildFailed, ImportError) as exc:
         if REQUIRE_EXTENSIONS:
-            banner(f"Compiling fastframe's Cython extensions failed and FASTFRAME_REQUIRE_EXTENSIONS is set:\n{exc}")
+            banner(f"Compiling fastframe's extensions failed and FASTFRAME_REQUIRE_EXTENSIONS is set:\n{exc}")
             raise
         banner(
             "WARNING: fastframe's Cython extensions could not be compiled "
