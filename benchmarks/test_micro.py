@@ -1,0 +1,62 @@
+"""The hot paths alone: fastframe's twins (compiled or pure, per process) against the reference's code."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from benchmarks.scenarios import JSON_1K, PARSE_HEADERS, PARSE_QUERY
+
+BATCH = 2000
+COOKIE = dict(PARSE_HEADERS)[b"cookie"].decode("latin-1")
+QUERY = PARSE_QUERY.decode("latin-1")
+
+
+def reference_ops() -> dict[str, Callable[[], Any]]:
+    from starlette.datastructures import Headers, QueryParams
+    from starlette.requests import cookie_parser
+    from starlette.responses import JSONResponse
+
+    raw = list(PARSE_HEADERS)
+    return {
+        "micro_cookie_parse": lambda: cookie_parser(COOKIE),
+        "micro_query_parse": lambda: QueryParams(QUERY).get("sort"),
+        "micro_header_get": lambda: Headers(raw=raw).get("x-request-id"),
+        "micro_json_encode_1k": lambda: JSONResponse(JSON_1K).body,
+    }
+
+
+def fastframe_ops() -> dict[str, Callable[[], Any]]:
+    speedups = importlib.import_module("fastframe.speedups")
+    http = speedups.http
+    jsonenc = speedups.jsonenc
+    raw = list(PARSE_HEADERS)
+    return {
+        "micro_cookie_parse": lambda: http.parse_cookie(COOKIE),
+        "micro_query_parse": lambda: http.parse_query_string(QUERY),
+        "micro_header_get": lambda: http.header_get(raw, "x-request-id"),
+        "micro_json_encode_1k": lambda: jsonenc.dumps(JSON_1K),
+    }
+
+
+OPS = ["micro_cookie_parse", "micro_query_parse", "micro_header_get", "micro_json_encode_1k"]
+
+
+@pytest.mark.parametrize("name", OPS)
+def test_micro(benchmark: Any, impl: str, rounds: int, name: str) -> None:
+    if impl == "raw":
+        pytest.skip("no raw floor for the micro benchmarks")
+    ops = reference_ops() if impl == "starlette" else fastframe_ops()
+    op = ops[name]
+    op()
+
+    def run() -> None:
+        for _ in range(BATCH):
+            op()
+
+    benchmark.extra_info["batch"] = BATCH
+    benchmark.extra_info["group"] = "micro"
+    benchmark.pedantic(run, rounds=rounds, iterations=1, warmup_rounds=1)
