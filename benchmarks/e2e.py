@@ -52,11 +52,26 @@ def serve_and_load(impl: str, app: str, path: str, duration: int, connections: i
     server = subprocess.Popen(
         pin(0)
         + [
-            sys.executable, "-m", "uvicorn", f"benchmarks.e2e_apps:{app}", "--host", "127.0.0.1",
-            "--port", str(port), "--loop", "uvloop", "--http", "httptools", "--workers", "1",
-            "--no-access-log", "--log-level", "warning",
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"benchmarks.e2e_apps:{app}",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--workers",
+            "1",
+            "--no-access-log",
+            "--log-level",
+            "warning",
         ],
-        cwd=ROOT, env=env,
+        cwd=ROOT,
+        env=env,
     )
     try:
         wait_listening(port)
@@ -64,7 +79,9 @@ def serve_and_load(impl: str, app: str, path: str, duration: int, connections: i
         subprocess.run(pin(1) + ["wrk", "-t1", "-c", str(connections), "-d1s", url], capture_output=True)
         out = subprocess.run(
             pin(1) + ["wrk", "-t1", "-c", str(connections), f"-d{duration}s", url],
-            capture_output=True, text=True, timeout=duration + 30,
+            capture_output=True,
+            text=True,
+            timeout=duration + 30,
         ).stdout
         match = re.search(r"Requests/sec:\s+([\d.]+)", out)
         if not match or "Non-2xx" in out or "Socket errors" in out and "read 0" not in out:

@@ -43,8 +43,17 @@ def run_impl(name: str, quick: bool, keyword: str | None) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "bench.json"
         cmd = [
-            sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:randomly",
-            str(ROOT / "benchmarks"), f"--benchmark-json={out}", "--benchmark-disable-gc",
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-p",
+            "no:randomly",
+            str(ROOT / "benchmarks"),
+            f"--benchmark-json={out}",
+            "--benchmark-disable-gc",
         ]
         expr = " and ".join(f"({e})" for e in (QUICK_EXCLUDE if quick else None, keyword) if e)
         if expr:

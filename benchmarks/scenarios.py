@@ -153,8 +153,12 @@ def routing_scenarios(size: int) -> list[Scenario]:
         Scenario(f"route{size}_early_static", group, build, Request("GET", "/resources0"), 200, b"ok"),
         Scenario(f"route{size}_last_static", group, build, Request("GET", f"/resources{last}"), 200, b"ok"),
         Scenario(
-            f"route{size}_last_param", group, build,
-            Request("GET", f"/resources{last}/42/items/abc"), 200, b"ok",
+            f"route{size}_last_param",
+            group,
+            build,
+            Request("GET", f"/resources{last}/42/items/abc"),
+            200,
+            b"ok",
         ),
         Scenario(f"route{size}_miss_404", group, build, Request("GET", "/nothing/here"), 404),
         Scenario(f"route{size}_wrong_method_405", group, build, Request("POST", f"/resources{last}"), 405),
@@ -286,10 +290,14 @@ def build_streaming(total: int, chunk: int) -> Callable[[SimpleNamespace], App]:
 FORM_URLENCODED = "&".join(f"field{i}=value{i}" for i in range(1000)).encode()
 MULTIPART_BOUNDARY = "benchboundary7MA4YWxkTrZu0gW"
 MULTIPART_BODY = (
-    f"--{MULTIPART_BOUNDARY}\r\n"
-    'Content-Disposition: form-data; name="upload"; filename="data.bin"\r\n'
-    "Content-Type: application/octet-stream\r\n\r\n"
-).encode() + b"z" * (1024 * 1024) + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+    (
+        f"--{MULTIPART_BOUNDARY}\r\n"
+        'Content-Disposition: form-data; name="upload"; filename="data.bin"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    + b"z" * (1024 * 1024)
+    + f"\r\n--{MULTIPART_BOUNDARY}--\r\n".encode()
+)
 
 
 def build_urlencoded(fw: SimpleNamespace) -> App:
@@ -315,77 +323,140 @@ def build_multipart(fw: SimpleNamespace) -> App:
 
 def all_scenarios() -> list[Scenario]:
     scenarios = [
+        Scenario("hello", "hello", build_hello, Request("GET", "/"), 200, b"Hello, world!", raw=raw_apps.hello),
         Scenario(
-            "hello", "hello", build_hello, Request("GET", "/"), 200, b"Hello, world!", raw=raw_apps.hello
-        ),
-        Scenario(
-            "json_response_1k", "json", build_json(JSON_1K), Request("GET", "/json"), 200, JSON_1K_BYTES,
+            "json_response_1k",
+            "json",
+            build_json(JSON_1K),
+            Request("GET", "/json"),
+            200,
+            JSON_1K_BYTES,
             raw=raw_apps.json_response(JSON_1K),
         ),
         Scenario(
-            "json_response_1m", "json", build_json(JSON_1M), Request("GET", "/json"), 200, JSON_1M_BYTES,
-            raw=raw_apps.json_response(JSON_1M), batch=4,
+            "json_response_1m",
+            "json",
+            build_json(JSON_1M),
+            Request("GET", "/json"),
+            200,
+            JSON_1M_BYTES,
+            raw=raw_apps.json_response(JSON_1M),
+            batch=4,
         ),
         Scenario(
-            "request_json_1k", "json", build_request_json,
+            "request_json_1k",
+            "json",
+            build_request_json,
             Request("POST", "/json", headers=[(b"content-type", b"application/json")], body=JSON_1K_BYTES),
-            200, str(len(JSON_1K)).encode(), raw=raw_apps.request_json,
+            200,
+            str(len(JSON_1K)).encode(),
+            raw=raw_apps.request_json,
         ),
         Scenario(
-            "request_json_1m", "json", build_request_json,
+            "request_json_1m",
+            "json",
+            build_request_json,
             Request("POST", "/json", headers=[(b"content-type", b"application/json")], body=JSON_1M_BYTES),
-            200, str(len(JSON_1M)).encode(), raw=raw_apps.request_json, batch=4,
+            200,
+            str(len(JSON_1M)).encode(),
+            raw=raw_apps.request_json,
+            batch=4,
         ),
     ]
     for size in (10, 120, 1000):
         scenarios += routing_scenarios(size)
     scenarios += [
         Scenario(
-            "request_parsing", "parsing", build_parsing,
-            Request("GET", "/search", query=PARSE_QUERY, headers=PARSE_HEADERS), 200, PARSE_BODY,
+            "request_parsing",
+            "parsing",
+            build_parsing,
+            Request("GET", "/search", query=PARSE_QUERY, headers=PARSE_HEADERS),
+            200,
+            PARSE_BODY,
             raw=raw_apps.parsing,
         ),
         Scenario(
-            "middleware_1_asgi", "middleware", build_one_pure_middleware, Request("GET", "/"), 200,
-            b"Hello, world!", raw=raw_apps.middlewares(1),
+            "middleware_1_asgi",
+            "middleware",
+            build_one_pure_middleware,
+            Request("GET", "/"),
+            200,
+            b"Hello, world!",
+            raw=raw_apps.middlewares(1),
         ),
         Scenario(
-            "middleware_3_asgi", "middleware", build_three_middlewares, Request("GET", "/"), 200,
-            b"Hello, world!", raw=raw_apps.middlewares(3),
+            "middleware_3_asgi",
+            "middleware",
+            build_three_middlewares,
+            Request("GET", "/"),
+            200,
+            b"Hello, world!",
+            raw=raw_apps.middlewares(3),
         ),
         Scenario(
-            "middleware_base_http", "middleware", build_base_http_middleware, Request("GET", "/"), 200,
+            "middleware_base_http",
+            "middleware",
+            build_base_http_middleware,
+            Request("GET", "/"),
+            200,
             b"Hello, world!",
         ),
         Scenario(
-            "stream_1k", "streaming", build_streaming(1024, 1024), Request("GET", "/stream"), 200,
-            b"x" * 1024, raw=raw_apps.streaming(1024, 1024),
+            "stream_1k",
+            "streaming",
+            build_streaming(1024, 1024),
+            Request("GET", "/stream"),
+            200,
+            b"x" * 1024,
+            raw=raw_apps.streaming(1024, 1024),
         ),
         Scenario(
-            "stream_1m_1k_chunks", "streaming", build_streaming(1024 * 1024, 1024), Request("GET", "/stream"),
-            200, b"x" * (1024 * 1024), raw=raw_apps.streaming(1024 * 1024, 1024), batch=5,
+            "stream_1m_1k_chunks",
+            "streaming",
+            build_streaming(1024 * 1024, 1024),
+            Request("GET", "/stream"),
+            200,
+            b"x" * (1024 * 1024),
+            raw=raw_apps.streaming(1024 * 1024, 1024),
+            batch=5,
         ),
         Scenario(
-            "stream_1m_64k_chunks", "streaming", build_streaming(1024 * 1024, 65536),
-            Request("GET", "/stream"), 200, b"x" * (1024 * 1024), raw=raw_apps.streaming(1024 * 1024, 65536),
+            "stream_1m_64k_chunks",
+            "streaming",
+            build_streaming(1024 * 1024, 65536),
+            Request("GET", "/stream"),
+            200,
+            b"x" * (1024 * 1024),
+            raw=raw_apps.streaming(1024 * 1024, 65536),
             batch=20,
         ),
         Scenario(
-            "form_urlencoded_1000", "forms", build_urlencoded,
+            "form_urlencoded_1000",
+            "forms",
+            build_urlencoded,
             Request(
-                "POST", "/form", headers=[(b"content-type", b"application/x-www-form-urlencoded")],
+                "POST",
+                "/form",
+                headers=[(b"content-type", b"application/x-www-form-urlencoded")],
                 body=FORM_URLENCODED,
             ),
-            200, b"1000", batch=20,
+            200,
+            b"1000",
+            batch=20,
         ),
         Scenario(
-            "form_multipart_1m", "forms", build_multipart,
+            "form_multipart_1m",
+            "forms",
+            build_multipart,
             Request(
-                "POST", "/upload",
+                "POST",
+                "/upload",
                 headers=[(b"content-type", f"multipart/form-data; boundary={MULTIPART_BOUNDARY}".encode())],
                 body=MULTIPART_BODY,
             ),
-            200, str(1024 * 1024).encode(), batch=5,
+            200,
+            str(1024 * 1024).encode(),
+            batch=5,
         ),
     ]
     return scenarios

@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
+from typing import Any
 
 HOT_PATHS = ("http", "routing", "jsonenc")
 
@@ -41,6 +42,7 @@ for _name in HOT_PATHS:
 # "cython" when the compiled modules are in use; a hot path with no compiled twin stays pure.
 IMPLEMENTATION = "cython" if any(COMPILED.values()) else "python"
 
-http = _modules["http"]
-routing = _modules.get("routing")
-jsonenc = _modules.get("jsonenc")
+# Typed Any: each is one of two twin modules with the same names, checked by the twin tests.
+http: Any = _modules["http"]
+routing: Any = _modules.get("routing")
+jsonenc: Any = _modules.get("jsonenc")

@@ -66,9 +66,7 @@ def test_a_missing_env_file_warns_and_the_config_still_works(tmp_path: Path) -> 
     assert config("A") == "1"
 
 
-env_lines = st.lists(
-    st.text(alphabet=st.sampled_from(list("AB_ =#'\"x1 \texport")), max_size=12), max_size=8
-)
+env_lines = st.lists(st.text(alphabet=st.sampled_from(list("AB_ =#'\"x1 \texport")), max_size=12), max_size=8)
 
 
 @settings(max_examples=200, deadline=None)
