@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from types import SimpleNamespace
 from typing import Any
 
-from benchmarks import raw_apps
+from benchmarks import graphql_apps, raw_apps
 from benchmarks.driver import Request, Result
 
 App = Callable[..., Any]
@@ -459,6 +459,17 @@ def all_scenarios() -> list[Scenario]:
             batch=5,
         ),
     ]
+    scenarios.append(
+        Scenario(
+            "graphql_small_query",
+            "graphql",
+            graphql_apps.build,
+            Request("POST", "/graphql", headers=[(b"content-type", b"application/json")], body=graphql_apps.BODY),
+            200,
+            graphql_apps.EXPECTED,
+            batch=50,
+        )
+    )
     return scenarios
 
 
