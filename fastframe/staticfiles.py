@@ -124,10 +124,10 @@ class StaticFiles:
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
         for directory in self.all_directories:
             joined_path = os.path.join(directory, path)
-            # realpath resolves symlinks, so a link pointing outside is refused unless allowed.
-            full_path = os.path.abspath(joined_path) if self.follow_symlink else os.path.realpath(joined_path)
-            root = os.path.realpath(directory)
             try:
+                # realpath resolves symlinks, so a link pointing outside is refused unless allowed.
+                full_path = os.path.abspath(joined_path) if self.follow_symlink else os.path.realpath(joined_path)
+                root = os.path.realpath(directory)
                 if os.path.commonpath([full_path, root]) != str(root):
                     continue
                 return full_path, os.stat(full_path)

@@ -33,6 +33,7 @@ from graphql.utilities import get_operation_ast
 from fastframe import speedups
 from fastframe.background import BackgroundTasks
 from fastframe.concurrency import run_in_threadpool
+from fastframe.graphql._bridge import iterate_on_asyncio, run_on_asyncio
 from fastframe.graphql._graphiql import graphiql_page
 from fastframe.graphql._http import (
     EVENT_STREAM,
@@ -199,32 +200,43 @@ class GraphQLApp:
         return root
 
     async def execute(self, prepared: PreparedOperation, params: Params, context: Any, root: Any) -> ExecutionResult:
-        result = graphql.execute(
-            self.schema,
-            prepared.document,
-            root_value=root,
-            context_value=context,
-            variable_values=params.variables,
-            operation_name=params.operation_name,
-        )
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        async def run() -> ExecutionResult:
+            result = graphql.execute(
+                self.schema,
+                prepared.document,
+                root_value=root,
+                context_value=context,
+                variable_values=params.variables,
+                operation_name=params.operation_name,
+            )
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        return await run_on_asyncio(run)
 
     async def subscribe(
         self, prepared: PreparedOperation, params: Params, context: Any, root: Any
     ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
-        result = graphql.subscribe(
-            self.schema,
-            prepared.document,
-            root_value=root,
-            context_value=context,
-            variable_values=params.variables,
-            operation_name=params.operation_name,
-        )
-        if inspect.isawaitable(result):
-            result = await result
-        return result
+        """A single result when the event stream could not be created; otherwise the stream."""
+
+        async def run() -> AsyncIterator[ExecutionResult] | ExecutionResult:
+            result = graphql.subscribe(
+                self.schema,
+                prepared.document,
+                root_value=root,
+                context_value=context,
+                variable_values=params.variables,
+                operation_name=params.operation_name,
+            )
+            if inspect.isawaitable(result):
+                result = await result
+            return result
+
+        outcome = await run_on_asyncio(run)
+        if isinstance(outcome, ExecutionResult):
+            return outcome
+        return iterate_on_asyncio(outcome)
 
     async def results(
         self, prepared: PreparedOperation, params: Params, context: Any, root: Any
@@ -239,9 +251,7 @@ class GraphQLApp:
                 async for result in outcome:
                     yield result
             finally:
-                aclose = getattr(outcome, "aclose", None)
-                if aclose is not None:
-                    await aclose()
+                await outcome.aclose()  # type: ignore[attr-defined]
         else:
             yield await self.execute(prepared, params, context, root)
 
