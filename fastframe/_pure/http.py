@@ -6,9 +6,14 @@ Both twins expose the same names with the same behaviour, malformed input includ
 from __future__ import annotations
 
 from http.cookies import _unquote  # type: ignore[attr-defined]
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl as _parse_qsl
 
-RawHeaders = list[tuple[bytes, bytes]]
+if TYPE_CHECKING:  # kept out of the module namespace: the compiled twin must mirror every public name
+    from collections.abc import Iterable
+    from typing import Any
+
+    _RawHeaders = Iterable[tuple[bytes, bytes]]
 
 
 def parse_cookie(cookie_string: str) -> dict[str, str]:
@@ -27,12 +32,12 @@ def parse_cookie(cookie_string: str) -> dict[str, str]:
 
 
 def parse_query_string(query_string: str) -> list[tuple[str, str]]:
-    """Query-string pairs in order, blank values kept."""
+    """Query-string pairs in order, blank values kept, '+' as space, bad UTF-8 replaced."""
     return _parse_qsl(query_string, keep_blank_values=True)
 
 
-def header_get(raw: RawHeaders, key: str, default: str | None = None) -> str | None:
-    """First value of a header (case-insensitive name), latin-1 decoded."""
+def header_get(raw: _RawHeaders, key: str, default: Any = None) -> Any:
+    """First value of a header (case-insensitive name), latin-1 decoded; `default` when absent."""
     needle = key.lower().encode("latin-1")
     for name, value in raw:
         if name == needle:
@@ -40,12 +45,13 @@ def header_get(raw: RawHeaders, key: str, default: str | None = None) -> str | N
     return default
 
 
-def header_getlist(raw: RawHeaders, key: str) -> list[str]:
+def header_getlist(raw: _RawHeaders, key: str) -> list[str]:
+    """Every value of a header, in order, latin-1 decoded."""
     needle = key.lower().encode("latin-1")
     return [value.decode("latin-1") for name, value in raw if name == needle]
 
 
-def header_contains(raw: RawHeaders, key: str) -> bool:
+def header_contains(raw: _RawHeaders, key: str) -> bool:
     needle = key.lower().encode("latin-1")
     for name, _ in raw:
         if name == needle:

@@ -63,11 +63,20 @@ async def iterate_on_asyncio(stream: AsyncIterator[T]) -> AsyncIterator[T]:
         except StopAsyncIteration:
             return sentinel
 
+    async def close() -> None:
+        # A step cancelled from trio may still be unwinding on the asyncio loop; closing a running
+        # generator raises, so let it finish first (it gets the cancellation within a few loop turns).
+        for _ in range(1000):
+            if not getattr(stream, "ag_running", False):
+                break
+            await asyncio.sleep(0)
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
     try:
         while (item := await run_on_asyncio(step)) is not sentinel:
             yield item
     finally:
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            with anyio.CancelScope(shield=True):
-                await run_on_asyncio(aclose)
+        with anyio.CancelScope(shield=True):
+            await run_on_asyncio(close)
