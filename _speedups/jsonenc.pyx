@@ -1,0 +1,112 @@
+# cython: language_level=3
+"""Compiled twin of fastframe/_pure/jsonenc.py: JSON for JSONResponse and Request.json().
+
+A typed walk decides whether orjson's output is provably the stdlib's; if not, the stdlib (the
+reference's own encoder/decoder) answers, so results and exceptions match the reference.
+"""
+
+from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.float cimport PyFloat_AS_DOUBLE
+from libc.math cimport fabs, isfinite
+
+import json
+
+import orjson
+
+from fastframe._pure import jsonenc as _pure
+
+cdef object _orjson_dumps = orjson.dumps
+cdef object _orjson_loads = orjson.loads
+cdef object _OrjsonEncodeError = orjson.JSONEncodeError
+cdef object _stdlib_encode = _pure._encoder.encode
+cdef object _stdlib_loads = json.loads
+
+# Same limits as the pure twin (see there for why).
+cdef int _MAX_DEPTH = _pure._MAX_DEPTH
+cdef double _FLOAT_EXACT_BELOW = _pure._FLOAT_EXACT_BELOW
+cdef Py_ssize_t _MAX_NESTING = _pure._MAX_BRACKETS
+cdef Py_ssize_t _MAX_DIGITS = 18
+
+
+cdef bint _plain(object obj, int depth) except -1:
+    cdef type t = type(obj)
+    cdef double d
+    cdef object k, v
+    if t is str or t is int or t is bool or obj is None:
+        return True
+    if t is float:
+        d = PyFloat_AS_DOUBLE(obj)
+        return isfinite(d) and (d == 0.0 or fabs(d) >= _FLOAT_EXACT_BELOW)
+    if depth >= _MAX_DEPTH:
+        return False
+    if t is dict:
+        for k, v in (<dict>obj).items():
+            if type(k) is not str or not _plain(v, depth + 1):
+                return False
+        return True
+    if t is list:
+        for v in <list>obj:
+            if not _plain(v, depth + 1):
+                return False
+        return True
+    if t is tuple:
+        for v in <tuple>obj:
+            if not _plain(v, depth + 1):
+                return False
+        return True
+    return False
+
+
+def dumps(content):
+    """Bytes of the reference JSONResponse body; raises what the reference raises."""
+    if _plain(content, 0):
+        try:
+            return _orjson_dumps(content)
+        except _OrjsonEncodeError:
+            # Ints beyond 64 bits or surrogates in strings: the stdlib answers (or raises) as the reference.
+            pass
+    return _stdlib_encode(content).encode("utf-8")
+
+
+cdef bint _orjson_safe(bytes body):
+    """No integer that could leave 64 bits (orjson would make it a float), no deep nesting."""
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(body)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(body)
+    cdef Py_ssize_t i = 0, depth = 0, digits = 0
+    cdef unsigned char c
+    cdef bint in_string = False
+    while i < n:
+        c = p[i]
+        if in_string:
+            if c == b'\\':
+                i += 1
+            elif c == b'"':
+                in_string = False
+        elif c >= b'0' and c <= b'9':
+            digits += 1
+            if digits > _MAX_DIGITS:
+                return False
+            i += 1
+            continue
+        elif c == b'"':
+            in_string = True
+        elif c == b'[' or c == b'{':
+            depth += 1
+            if depth > _MAX_NESTING:
+                return False
+        elif c == b']' or c == b'}':
+            depth -= 1
+        digits = 0
+        i += 1
+    return True
+
+
+def loads(body):
+    """json.loads(body), as the reference Request.json() does it."""
+    if type(body) is bytes and _orjson_safe(<bytes>body):
+        try:
+            return _orjson_loads(body)
+        except ValueError:
+            # NaN/Infinity, BOMs, UTF-16/32, lone surrogates, errors: the stdlib decides.
+            pass
+    return _stdlib_loads(body)
