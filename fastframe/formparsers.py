@@ -1,0 +1,268 @@
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from enum import Enum
+from tempfile import SpooledTemporaryFile
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote_plus
+
+from typing_extensions import deprecated
+
+from fastframe.datastructures import FormData, Headers, UploadFile
+from fastframe.exceptions import StarletteDeprecationWarning
+
+if TYPE_CHECKING:
+    import python_multipart as multipart
+    from python_multipart.exceptions import FormParserError
+    from python_multipart.multipart import parse_options_header
+else:
+    try:
+        try:
+            import python_multipart as multipart
+            from python_multipart.exceptions import FormParserError
+            from python_multipart.multipart import parse_options_header
+        except ModuleNotFoundError:  # pragma: no cover
+            import multipart
+            from multipart.exceptions import FormParserError
+            from multipart.multipart import parse_options_header
+    except ModuleNotFoundError:  # pragma: no cover
+        multipart = None
+        parse_options_header = None
+        FormParserError = Exception
+
+
+@deprecated(
+    "`FormMessage` is deprecated and will be removed in a future version.",
+    category=StarletteDeprecationWarning,
+)
+class FormMessage(Enum):
+    FIELD_START = 1
+    FIELD_NAME = 2
+    FIELD_DATA = 3
+    FIELD_END = 4
+    END = 5
+
+
+@dataclass
+class MultipartPart:
+    content_disposition: bytes | None = None
+    field_name: str = ""
+    data: bytearray = field(default_factory=bytearray)
+    file: UploadFile | None = None
+    item_headers: list[tuple[bytes, bytes]] = field(default_factory=list)
+
+
+def _user_safe_decode(src: bytes | bytearray, codec: str) -> str:
+    try:
+        return src.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return src.decode("latin-1")
+
+
+class MultiPartException(Exception):
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+
+class FormParser:
+    """application/x-www-form-urlencoded bodies, with field-count and field-size limits."""
+
+    def __init__(
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        *,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> None:
+        assert multipart is not None, "The `python-multipart` library must be installed to use form parsing."
+        self.headers = headers
+        self.stream = stream
+        self.max_fields = max_fields
+        self.max_part_size = max_part_size
+        self._items: list[tuple[str, str | UploadFile]] = []
+        self._field_name = bytearray()
+        self._field_value = bytearray()
+        self._field_count = 0
+
+    def _check_size(self) -> None:
+        # The limit covers a field's name and value together.
+        if len(self._field_name) + len(self._field_value) > self.max_part_size:
+            raise MultiPartException(f"Field exceeded maximum size of {int(self.max_part_size / 1024)}KB.")
+
+    def on_field_start(self) -> None:
+        self._field_name = bytearray()
+        self._field_value = bytearray()
+
+    def on_field_name(self, data: bytes, start: int, end: int) -> None:
+        self._field_name += data[start:end]
+        self._check_size()
+
+    def on_field_data(self, data: bytes, start: int, end: int) -> None:
+        self._field_value += data[start:end]
+        self._check_size()
+
+    def on_field_end(self) -> None:
+        self._field_count += 1
+        if self._field_count > self.max_fields:
+            raise MultiPartException(f"Too many fields. Maximum number of fields is {self.max_fields}.")
+        name = unquote_plus(self._field_name.decode("latin-1"))
+        value = unquote_plus(self._field_value.decode("latin-1"))
+        self._items.append((name, value))
+
+    async def parse(self) -> FormData:
+        callbacks: Any = {
+            "on_field_start": self.on_field_start,
+            "on_field_name": self.on_field_name,
+            "on_field_data": self.on_field_data,
+            "on_field_end": self.on_field_end,
+        }
+        parser = multipart.QuerystringParser(callbacks)
+        async for chunk in self.stream:
+            if chunk:
+                parser.write(chunk)
+        parser.finalize()
+        return FormData(self._items)
+
+
+class MultiPartParser:
+    """multipart/form-data bodies; file parts spool to temporary files, written off the parser callbacks."""
+
+    spool_max_size = 1024 * 1024  # 1MB
+    max_part_size = 1024 * 1024  # 1MB
+
+    def __init__(
+        self,
+        headers: Headers,
+        stream: AsyncGenerator[bytes, None],
+        *,
+        max_files: int | float = 1000,
+        max_fields: int | float = 1000,
+        max_part_size: int = 1024 * 1024,
+    ) -> None:
+        assert multipart is not None, "The `python-multipart` library must be installed to use form parsing."
+        self.headers = headers
+        self.stream = stream
+        self.max_files = max_files
+        self.max_fields = max_fields
+        self.max_part_size = max_part_size
+        self.items: list[tuple[str, str | UploadFile]] = []
+        self._current_files = 0
+        self._current_fields = 0
+        self._current_partial_header_name = b""
+        self._current_partial_header_value = b""
+        self._current_part = MultipartPart()
+        self._charset = ""
+        # Parser callbacks are synchronous; file writes are queued here and awaited after each chunk.
+        self._file_parts_to_write: list[tuple[MultipartPart, bytes]] = []
+        self._file_parts_to_finish: list[MultipartPart] = []
+        self._files_to_close_on_error: list[SpooledTemporaryFile[bytes]] = []
+
+    def on_part_begin(self) -> None:
+        self._current_part = MultipartPart()
+
+    def on_part_data(self, data: bytes, start: int, end: int) -> None:
+        part = self._current_part
+        message_bytes = data[start:end]
+        if part.file is None:
+            part.data += message_bytes
+            if len(part.data) > self.max_part_size:
+                raise MultiPartException(f"Part exceeded maximum size of {int(self.max_part_size / 1024)}KB.")
+        else:
+            self._file_parts_to_write.append((part, message_bytes))
+
+    def on_part_end(self) -> None:
+        part = self._current_part
+        if part.file is None:
+            self.items.append((part.field_name, _user_safe_decode(part.data, self._charset)))
+        else:
+            self._file_parts_to_finish.append(part)
+            self.items.append((part.field_name, part.file))
+
+    def on_header_field(self, data: bytes, start: int, end: int) -> None:
+        self._current_partial_header_name += data[start:end]
+
+    def on_header_value(self, data: bytes, start: int, end: int) -> None:
+        self._current_partial_header_value += data[start:end]
+
+    def on_header_end(self) -> None:
+        name = self._current_partial_header_name.lower()
+        if name == b"content-disposition":
+            self._current_part.content_disposition = self._current_partial_header_value
+        self._current_part.item_headers.append((name, self._current_partial_header_value))
+        self._current_partial_header_name = b""
+        self._current_partial_header_value = b""
+
+    def on_headers_finished(self) -> None:
+        part = self._current_part
+        _, options = parse_options_header(part.content_disposition)
+        try:
+            part.field_name = _user_safe_decode(options[b"name"], self._charset)
+        except KeyError:
+            raise MultiPartException('The Content-Disposition header field "name" must be provided.')
+        if b"filename" in options:
+            self._current_files += 1
+            if self._current_files > self.max_files:
+                raise MultiPartException(f"Too many files. Maximum number of files is {self.max_files}.")
+            filename = _user_safe_decode(options[b"filename"], self._charset)
+            tempfile: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=self.spool_max_size)
+            self._files_to_close_on_error.append(tempfile)
+            part.file = UploadFile(
+                file=tempfile,  # type: ignore[arg-type]
+                size=0,
+                filename=filename,
+                headers=Headers(raw=part.item_headers),
+            )
+        else:
+            self._current_fields += 1
+            if self._current_fields > self.max_fields:
+                raise MultiPartException(f"Too many fields. Maximum number of fields is {self.max_fields}.")
+            part.file = None
+
+    def on_end(self) -> None:
+        pass
+
+    async def parse(self) -> FormData:
+        _, params = parse_options_header(self.headers["Content-Type"])
+        charset = params.get(b"charset", "utf-8")
+        if isinstance(charset, bytes):
+            charset = charset.decode("latin-1")
+        self._charset = charset
+        try:
+            boundary = params[b"boundary"]
+        except KeyError:
+            raise MultiPartException("Missing boundary in multipart.")
+
+        callbacks: Any = {
+            "on_part_begin": self.on_part_begin,
+            "on_part_data": self.on_part_data,
+            "on_part_end": self.on_part_end,
+            "on_header_field": self.on_header_field,
+            "on_header_value": self.on_header_value,
+            "on_header_end": self.on_header_end,
+            "on_headers_finished": self.on_headers_finished,
+            "on_end": self.on_end,
+        }
+        parser = multipart.MultipartParser(boundary, callbacks)
+        try:
+            async for chunk in self.stream:
+                try:
+                    parser.write(chunk)
+                except FormParserError:
+                    raise MultiPartException("Invalid multipart data.")
+                for part, data in self._file_parts_to_write:
+                    assert part.file is not None
+                    await part.file.write(data)
+                for part in self._file_parts_to_finish:
+                    assert part.file is not None
+                    await part.file.seek(0)
+                self._file_parts_to_write.clear()
+                self._file_parts_to_finish.clear()
+        except BaseException:
+            # No UploadFile escapes to the caller on failure, so nobody else would close these.
+            for file in self._files_to_close_on_error:
+                file.close()
+            raise
+        parser.finalize()
+        return FormData(self.items)
