@@ -1,0 +1,496 @@
+# cython: language_level=3
+"""Compiled twin of fastframe/_pure/routing.py: the route table (which routes may match a path).
+
+Same keys, same candidates, same cache policy as the pure twin. An exact-`str` path is
+walked character by character with a running hash: at each '/' the hash of the prefix read
+so far is probed in a small open-addressing table of the filed prefixes, and each segment's
+hash is probed in the segment-trie node's table of literal children, so no substring is cut
+out of the path for either. Anything unusual (a path that is not an exact `str`, a filed
+prefix that is not one, prefixes deeper than the fixed arrays, a path reaching more trie
+ends than they hold) takes the pure twin's generic operations, so results and exceptions
+match.
+"""
+
+from collections.abc import Sequence
+
+cimport cython
+
+from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
+from cpython.long cimport PyLong_AsSsize_t
+from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject
+from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
+from libc.stdint cimport uint64_t
+
+
+cdef extern from "Python.h":
+    int PyUnicode_KIND(object u)
+    void *PyUnicode_DATA(object u)
+    Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index) nogil
+    Py_ssize_t PyUnicode_GET_LENGTH(object u)
+    Py_ssize_t PyUnicode_Tailmatch(object s, object sub, Py_ssize_t start, Py_ssize_t end, int direction) except -1
+    Py_ssize_t PY_SSIZE_T_MAX
+    object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
+
+
+__all__ = ["SEGMENT_KEYS", "RouteTable", "TableKey"]
+
+# This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
+SEGMENT_KEYS = True
+
+TableKey = tuple[str, bool] | tuple[str, bool, tuple[str | None, ...] | None] | bool | None
+
+cdef tuple _EMPTY = ()
+cdef Py_ssize_t _CACHE_SIZE = 512
+# Parts of a result: up to two static hits, one per filed prefix on the path, the segment-trie
+# hits, the always-list. A table whose prefixes are deeper than the fixed arrays allow, or a
+# path reaching more trie ends than they hold, takes the generic lookup.
+cdef enum:
+    _MAX_PARTS = 64
+
+cdef uint64_t _FNV_OFFSET = 14695981039346656037ULL
+cdef uint64_t _FNV_PRIME = 1099511628211ULL
+
+
+cdef struct _Node:
+    uint64_t hash
+    Py_ssize_t length
+    PyObject *prefix  # borrowed: kept alive by RouteTable._keep
+    PyObject *hits    # borrowed tuple; NULL marks an empty slot
+
+
+cdef inline Py_ssize_t _slot(uint64_t h, Py_ssize_t mask):
+    # FNV's low bits depend only on the low bits of each character: fold the high ones in.
+    return <Py_ssize_t>((h ^ (h >> 29) ^ (h >> 47)) & <uint64_t>mask)
+
+
+cdef inline uint64_t _hash_str(str text):
+    cdef int kind = PyUnicode_KIND(text)
+    cdef void *data = PyUnicode_DATA(text)
+    cdef Py_ssize_t i
+    cdef uint64_t h = _FNV_OFFSET
+    for i in range(PyUnicode_GET_LENGTH(text)):
+        h = (h ^ <uint64_t>PyUnicode_READ(kind, data, i)) * _FNV_PRIME
+    return h
+
+
+cdef tuple _merge(PyObject **parts, Py_ssize_t count):
+    """Ascending union of sorted, disjoint tuples of ints."""
+    cdef Py_ssize_t cursor[_MAX_PARTS]
+    cdef Py_ssize_t head[_MAX_PARTS]
+    cdef Py_ssize_t total = 0
+    cdef Py_ssize_t j, out, best, smallest
+    cdef object item
+    cdef tuple result
+    for j in range(count):
+        cursor[j] = 0
+        head[j] = PyLong_AsSsize_t(<object>PyTuple_GET_ITEM(<tuple>parts[j], 0))
+        total += PyTuple_GET_SIZE(<tuple>parts[j])
+    result = PyTuple_New(total)
+    for out in range(total):
+        best = 0
+        smallest = head[0]
+        for j in range(1, count):
+            if head[j] < smallest:
+                smallest = head[j]
+                best = j
+        item = <object>PyTuple_GET_ITEM(<tuple>parts[best], cursor[best])
+        Py_INCREF(item)
+        PyTuple_SET_ITEM(result, out, item)
+        cursor[best] += 1
+        if cursor[best] < PyTuple_GET_SIZE(<tuple>parts[best]):
+            head[best] = PyLong_AsSsize_t(<object>PyTuple_GET_ITEM(<tuple>parts[best], cursor[best]))
+        else:
+            head[best] = PY_SSIZE_T_MAX
+    return result
+
+
+cdef struct _Edge:
+    uint64_t hash
+    Py_ssize_t length
+    PyObject *key    # borrowed: kept alive by _Trie.children
+    PyObject *child  # borrowed _Trie; NULL marks an empty slot
+
+
+cdef class _Trie:
+    """A segment-trie node: children by literal segment, the any-segment child, routes ending here.
+
+    When every literal is an exact str, ``edges`` holds them hashed like the prefix table, so a
+    segment is looked up without being cut out of the path.
+    """
+
+    cdef dict children
+    cdef _Trie any
+    cdef tuple hits
+    cdef _Edge *edges
+    cdef Py_ssize_t mask
+
+    def __cinit__(self):
+        self.edges = NULL
+
+    def __dealloc__(self):
+        if self.edges is not NULL:
+            PyMem_Free(self.edges)
+            self.edges = NULL
+
+    cdef _hash_edges(self):
+        cdef Py_ssize_t capacity = 4
+        cdef Py_ssize_t slot
+        cdef uint64_t h
+        for part in self.children:
+            if type(part) is not str:
+                return
+        while capacity < 2 * len(self.children):
+            capacity *= 2
+        self.edges = <_Edge *>PyMem_Malloc(capacity * sizeof(_Edge))
+        if self.edges is NULL:
+            raise MemoryError()
+        self.mask = capacity - 1
+        for slot in range(capacity):
+            self.edges[slot].child = NULL
+        for part, child in self.children.items():
+            h = _hash_str(part)
+            slot = _slot(h, self.mask)
+            while self.edges[slot].child is not NULL:
+                slot = (slot + 1) & self.mask
+            self.edges[slot].hash = h
+            self.edges[slot].length = PyUnicode_GET_LENGTH(part)
+            self.edges[slot].key = <PyObject *>part
+            self.edges[slot].child = <PyObject *>child
+
+    cdef PyObject *find(self, uint64_t h, str path, Py_ssize_t start, Py_ssize_t end) except? NULL:
+        """The literal child for ``path[start:end]`` (whose running hash is ``h``), or NULL."""
+        cdef Py_ssize_t slot
+        cdef _Edge *edge
+        if self.edges is NULL:
+            if not self.children:
+                return NULL
+            return PyDict_GetItemWithError(self.children, PyUnicode_Substring(path, start, end))
+        slot = _slot(h, self.mask)
+        while True:
+            edge = &self.edges[slot]
+            if edge.child is NULL:
+                return NULL
+            if edge.hash == h and edge.length == end - start and PyUnicode_Tailmatch(
+                path, <object>edge.key, start, end, -1
+            ):
+                return edge.child
+            slot = (slot + 1) & self.mask
+
+
+cdef _Trie _compile_trie(tuple node):
+    cdef _Trie out = _Trie.__new__(_Trie)
+    out.children = {}
+    out.any = None
+    out.hits = tuple(node[1]) if node[1] else None
+    for part, child in node[0].items():
+        if part is None:
+            out.any = _compile_trie(child)
+        else:
+            out.children[part] = _compile_trie(child)
+    if out.children:
+        out._hash_edges()
+    return out
+
+
+cdef class RouteTable:
+    """Built once from one key per route index; answers the ascending candidate indices for a path."""
+
+    cdef dict _static
+    cdef dict _nodes
+    cdef tuple _always
+    cdef object _max_depth
+    cdef object _trie
+    cdef _Trie _fast_trie
+    cdef Py_ssize_t _depth
+    cdef dict _cache
+    cdef public object size
+    # The hashed prefix table; used only when every filed prefix is an exact str.
+    cdef _Node *_table
+    cdef Py_ssize_t _mask
+    cdef Py_ssize_t _longest
+    cdef bint _generic
+    cdef list _keep
+    cdef list _keys
+
+    def __cinit__(self):
+        self._table = NULL
+
+    def __dealloc__(self):
+        if self._table is not NULL:
+            PyMem_Free(self._table)
+            self._table = NULL
+
+    @cython.boundscheck(True)
+    @cython.wraparound(True)
+    def __init__(self, keys):
+        cdef dict static = {}
+        cdef dict nodes = {}
+        cdef list always = []
+        cdef list seen = []
+        max_depth = 0
+        trie = ({}, [])
+        for index, key in enumerate(keys):
+            seen.append(key)
+            if key is None or key is True:
+                always.append(index)
+            elif key is False:
+                continue
+            else:
+                prefix, exact = key[0], key[1]
+                segments = key[2] if len(key) > 2 else None
+                if exact:
+                    static.setdefault(prefix, []).append(index)
+                elif segments is not None:
+                    at = trie
+                    for part in segments:
+                        at = at[0].setdefault(part, ({}, []))
+                    at[1].append(index)
+                else:
+                    node = prefix[: prefix.rfind("/") + 1]
+                    if not node:
+                        # No slash to anchor on: try it everywhere rather than risk a miss.
+                        always.append(index)
+                        continue
+                    nodes.setdefault(node, []).append(index)
+                    max_depth = max(max_depth, node.count("/"))
+        self._static = {k: tuple(v) for k, v in static.items()}
+        self._nodes = {k: tuple(v) for k, v in nodes.items()}
+        self._always = tuple(always)
+        self._max_depth = max_depth
+        self._trie = trie if trie[0] else None
+        self._fast_trie = _compile_trie(trie) if trie[0] else None
+        self._cache = {}
+        self.size = len(keys)
+        self._keys = seen
+        self._build_table()
+
+    def __reduce__(self):
+        # Copies and pickles rebuild from the keys, as the C tables cannot be copied.
+        return (type(self), (self._keys,), self.size)
+
+    def __setstate__(self, size):
+        self.size = size
+
+    cdef _build_table(self):
+        cdef Py_ssize_t capacity = 8
+        cdef Py_ssize_t slot, longest = 0
+        cdef uint64_t h
+        if self._table is not NULL:
+            PyMem_Free(self._table)
+            self._table = NULL
+        self._keep = []
+        self._generic = False
+        for node in self._nodes:
+            if type(node) is not str:
+                self._generic = True
+                return
+        if self._max_depth + 3 > _MAX_PARTS:
+            self._generic = True
+            return
+        self._depth = self._max_depth
+        while capacity < 2 * len(self._nodes):
+            capacity *= 2
+        self._table = <_Node *>PyMem_Malloc(capacity * sizeof(_Node))
+        if self._table is NULL:
+            raise MemoryError()
+        self._mask = capacity - 1
+        for slot in range(capacity):
+            self._table[slot].hits = NULL
+        for node, hits in self._nodes.items():
+            self._keep.append((node, hits))
+            h = _hash_str(node)
+            slot = _slot(h, self._mask)
+            while self._table[slot].hits is not NULL:
+                slot = (slot + 1) & self._mask
+            self._table[slot].hash = h
+            self._table[slot].length = PyUnicode_GET_LENGTH(node)
+            self._table[slot].prefix = <PyObject *>node
+            self._table[slot].hits = <PyObject *>hits
+            if self._table[slot].length > longest:
+                longest = self._table[slot].length
+        self._longest = longest
+
+    def candidates(self, path):
+        """Ascending indices of the routes that may match ``path``."""
+        cdef PyObject *cached = PyDict_GetItemWithError(self._cache, path)
+        if cached is not NULL:
+            return <object>cached
+        cdef object result = None
+        if type(path) is str and not self._generic:
+            result = self._lookup(<str>path)
+        if result is None:
+            result = self._lookup_generic(path)
+        if PyDict_Size(self._cache) >= _CACHE_SIZE:
+            self._cache.clear()
+        PyDict_SetItem(self._cache, path, result)
+        return result
+
+    cdef object _lookup(self, str path):
+        """The candidates, or None when they do not fit the fixed arrays."""
+        cdef PyObject *parts[_MAX_PARTS]
+        cdef Py_ssize_t count = 0
+        cdef PyObject *hit
+        cdef Py_ssize_t length = PyUnicode_GET_LENGTH(path)
+        cdef Py_ssize_t depth, i, end, slot
+        cdef int kind = PyUnicode_KIND(path)
+        cdef void *data = PyUnicode_DATA(path)
+        cdef Py_UCS4 c
+        cdef uint64_t h
+        cdef _Node *entry
+
+        hit = PyDict_GetItemWithError(self._static, path)
+        if hit is not NULL:
+            parts[count] = hit
+            count += 1
+        if length and PyUnicode_READ(kind, data, length - 1) == u'\n':
+            hit = PyDict_GetItemWithError(self._static, PyUnicode_Substring(path, 0, length - 1))
+            if hit is not NULL:
+                parts[count] = hit
+                count += 1
+        depth = self._depth
+        if depth:
+            h = _FNV_OFFSET
+            end = length if length < self._longest else self._longest
+            for i in range(end):
+                c = PyUnicode_READ(kind, data, i)
+                h = (h ^ <uint64_t>c) * _FNV_PRIME
+                if c != u'/':
+                    continue
+                slot = _slot(h, self._mask)
+                while True:
+                    entry = &self._table[slot]
+                    if entry.hits is NULL:
+                        break
+                    if entry.hash == h and entry.length == i + 1 and PyUnicode_Tailmatch(
+                        path, <object>entry.prefix, 0, i + 1, -1
+                    ):
+                        parts[count] = entry.hits
+                        count += 1
+                        break
+                    slot = (slot + 1) & self._mask
+                depth -= 1
+                if not depth:
+                    break
+        if self._fast_trie is not None and length and PyUnicode_READ(kind, data, 0) == u'/':
+            if _walk(self._fast_trie, path, 1, length, parts, &count):
+                return None
+        if self._always:
+            parts[count] = <PyObject *>self._always
+            count += 1
+        if count == 0:
+            return _EMPTY
+        if count == 1:
+            return <tuple>parts[0]
+        return _merge(parts, count)
+
+    @cython.boundscheck(True)
+    @cython.wraparound(True)
+    cdef tuple _lookup_generic(self, path):
+        # The pure twin's operations, step for step, for inputs outside the fast path.
+        found = []
+        hit = self._static.get(path)
+        if hit is not None:
+            found.append(hit)
+        if path[-1:] == "\n":
+            hit = self._static.get(path[:-1])
+            if hit is not None:
+                found.append(hit)
+        depth = self._max_depth
+        if depth:
+            nodes = self._nodes
+            pos = path.find("/")
+            while pos >= 0 and depth:
+                hit = nodes.get(path[: pos + 1])
+                if hit is not None:
+                    found.append(hit)
+                pos = path.find("/", pos + 1)
+                depth -= 1
+        if self._trie is not None and path[:1] == "/":
+            _walk_generic(self._trie, path[1:].split("/"), found)
+        if self._always:
+            found.append(self._always)
+        if not found:
+            return _EMPTY
+        if len(found) == 1:
+            return found[0]
+        return _merge_list(found)
+
+
+cdef inline bint _reach(_Trie child, bint last, str path, Py_ssize_t end, Py_ssize_t length,
+                        PyObject **parts, Py_ssize_t *count) except -1:
+    if not last:
+        return _walk(child, path, end + 1, length, parts, count)
+    if child.hits is not None:
+        # Room stays for the always-list.
+        if count[0] >= _MAX_PARTS - 1:
+            return True
+        parts[count[0]] = <PyObject *>child.hits
+        count[0] += 1
+    return False
+
+
+cdef bint _walk(_Trie node, str path, Py_ssize_t start, Py_ssize_t length,
+                PyObject **parts, Py_ssize_t *count) except -1:
+    """Adds the routes ending at trie nodes the segments from ``start`` reach; True on overflow."""
+    cdef int kind = PyUnicode_KIND(path)
+    cdef void *data = PyUnicode_DATA(path)
+    cdef Py_ssize_t end = start
+    cdef uint64_t h = _FNV_OFFSET
+    cdef uint64_t before_last = _FNV_OFFSET
+    cdef Py_UCS4 c = 0
+    cdef bint last
+    cdef PyObject *child
+    while end < length:
+        c = PyUnicode_READ(kind, data, end)
+        if c == u'/':
+            break
+        before_last = h
+        h = (h ^ <uint64_t>c) * _FNV_PRIME
+        end += 1
+    last = end == length
+    child = node.find(h, path, start, end)
+    if child is not NULL and _reach(<_Trie>child, last, path, end, length, parts, count):
+        return True
+    # "$" also matches before a final newline.
+    if last and end > start and c == u'\n':
+        child = node.find(before_last, path, start, end - 1)
+        if child is not NULL and _reach(<_Trie>child, last, path, end, length, parts, count):
+            return True
+    if node.any is not None and _reach(node.any, last, path, end, length, parts, count):
+        return True
+    return False
+
+
+@cython.boundscheck(True)
+@cython.wraparound(True)
+cdef _walk_generic(tuple trie, parts, list found):
+    cdef Py_ssize_t last = len(parts) - 1
+    cdef list stack = [(trie, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > last:
+            if node[1]:
+                found.append(tuple(node[1]))
+            continue
+        children = node[0]
+        part = parts[depth]
+        child = children.get(part)
+        if child is not None:
+            stack.append((child, depth + 1))
+        if depth == last and part[-1:] == "\n":
+            child = children.get(part[:-1])
+            if child is not None:
+                stack.append((child, depth + 1))
+        child = children.get(None)
+        if child is not None:
+            stack.append((child, depth + 1))
+
+
+cdef tuple _merge_list(list found):
+    cdef list merged = []
+    for part in found:
+        merged.extend(part)
+    merged.sort()
+    return tuple(merged)
