@@ -199,9 +199,13 @@ class GraphQLApp:
                 root = await root
         return root
 
-    async def execute(self, prepared: PreparedOperation, params: Params, context: Any, root: Any) -> ExecutionResult:
-        async def run() -> ExecutionResult:
-            result = graphql.execute(
+    async def _call(
+        self, function: Callable[..., Any], prepared: PreparedOperation, params: Params, context: Any, root: Any
+    ) -> Any:
+        """graphql-core's `execute` or `subscribe`, awaited on an asyncio loop whatever the backend."""
+
+        async def run() -> Any:
+            outcome = function(
                 self.schema,
                 prepared.document,
                 root_value=root,
@@ -209,31 +213,21 @@ class GraphQLApp:
                 variable_values=params.variables,
                 operation_name=params.operation_name,
             )
-            if inspect.isawaitable(result):
-                result = await result
-            return result
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+            return outcome
 
         return await run_on_asyncio(run)
+
+    async def execute(self, prepared: PreparedOperation, params: Params, context: Any, root: Any) -> ExecutionResult:
+        result: ExecutionResult = await self._call(graphql.execute, prepared, params, context, root)
+        return result
 
     async def subscribe(
         self, prepared: PreparedOperation, params: Params, context: Any, root: Any
     ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
         """A single result when the event stream could not be created; otherwise the stream."""
-
-        async def run() -> AsyncIterator[ExecutionResult] | ExecutionResult:
-            result = graphql.subscribe(
-                self.schema,
-                prepared.document,
-                root_value=root,
-                context_value=context,
-                variable_values=params.variables,
-                operation_name=params.operation_name,
-            )
-            if inspect.isawaitable(result):
-                result = await result
-            return result
-
-        outcome = await run_on_asyncio(run)
+        outcome = await self._call(graphql.subscribe, prepared, params, context, root)
         if isinstance(outcome, ExecutionResult):
             return outcome
         return iterate_on_asyncio(outcome)
