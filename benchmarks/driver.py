@@ -86,13 +86,17 @@ async def call(app: Callable[..., Any], request: Request, keep_body: bool = True
     return result
 
 
-def batch_runner(app: Callable[..., Any], request: Request, batch: int) -> Callable[[], None]:
+def batch_runner(app: Callable[..., Any], request: Request | WebSocketRequest, batch: int) -> Callable[[], None]:
     """A callable that serves `batch` requests on one event loop: per-request cost dominates the loop's."""
     loop = asyncio.new_event_loop()
 
     async def many() -> None:
-        for _ in range(batch):
-            await call(app, request, keep_body=False)
+        if isinstance(request, WebSocketRequest):
+            for _ in range(batch):
+                await call_websocket(app, request)
+        else:
+            for _ in range(batch):
+                await call(app, request, keep_body=False)
 
     def run() -> None:
         loop.run_until_complete(many())
@@ -100,9 +104,64 @@ def batch_runner(app: Callable[..., Any], request: Request, batch: int) -> Calla
     return run
 
 
-def call_once(app: Callable[..., Any], request: Request) -> Result:
+def call_once(app: Callable[..., Any], request: Request | WebSocketRequest) -> Any:
     loop = asyncio.new_event_loop()
     try:
+        if isinstance(request, WebSocketRequest):
+            return loop.run_until_complete(call_websocket(app, request))
         return loop.run_until_complete(call(app, request))
     finally:
         loop.close()
+
+
+class WebSocketRequest:
+    """A websocket session: the client connects, sends `messages`, and waits for the app to close."""
+
+    __slots__ = ("scope", "messages")
+
+    def __init__(self, path: str, messages: Sequence[dict[str, Any]]) -> None:
+        self.scope: dict[str, Any] = {
+            "type": "websocket",
+            "asgi": {"version": "3.0", "spec_version": "2.4"},
+            "http_version": "1.1",
+            "scheme": "ws",
+            "path": path,
+            "raw_path": path.encode(),
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", b"bench"), (b"sec-websocket-version", b"13")],
+            "client": ("127.0.0.1", 50000),
+            "server": ("127.0.0.1", 8000),
+            "subprotocols": [],
+            "extensions": {},
+            "state": {},
+        }
+        self.messages = [{"type": "websocket.connect"}, *messages]
+
+
+class WebSocketResult:
+    __slots__ = ("sent",)
+
+    def __init__(self) -> None:
+        self.sent: list[dict[str, Any]] = []
+
+
+async def call_websocket(app: Callable[..., Any], request: WebSocketRequest) -> WebSocketResult:
+    result = WebSocketResult()
+    incoming = iter(request.messages)
+    closed = asyncio.Event()
+
+    async def receive() -> dict[str, Any]:
+        message = next(incoming, None)
+        if message is not None:
+            return message
+        await closed.wait()
+        return {"type": "websocket.disconnect", "code": 1000}
+
+    async def send(message: dict[str, Any]) -> None:
+        result.sent.append(message)
+        if message["type"] == "websocket.close":
+            closed.set()
+
+    await app(dict(request.scope), receive, send)
+    return result

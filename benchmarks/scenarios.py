@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from benchmarks import graphql_apps, raw_apps
-from benchmarks.driver import Request, Result
+from benchmarks.driver import Request, Result, WebSocketRequest, WebSocketResult
 
 App = Callable[..., Any]
 
@@ -37,6 +37,8 @@ def load_framework(package: str) -> SimpleNamespace:
         JSONResponse=attr("responses", "JSONResponse"),
         StreamingResponse=attr("responses", "StreamingResponse"),
         Response=attr("responses", "Response"),
+        FileResponse=attr("responses", "FileResponse"),
+        WebSocketRoute=attr("routing", "WebSocketRoute"),
     )
 
 
@@ -72,14 +74,20 @@ class Scenario:
     name: str
     group: str
     build: Callable[[SimpleNamespace], App | None]
-    request: Request
+    request: Request | WebSocketRequest
     expect_status: int
     expect_body: bytes | None = None
     raw: Callable[[], App] | None = None
     batch: int = 200
     needs: tuple[str, ...] = field(default_factory=tuple)
 
-    def validate(self, result: Result) -> None:
+    expect_sent: list[dict[str, Any]] | None = None
+
+    def validate(self, result: Result | WebSocketResult) -> None:
+        if isinstance(result, WebSocketResult):
+            if result.sent != self.expect_sent:
+                raise AssertionError(f"{self.name}: the app sent {result.sent!r}")
+            return
         if result.status != self.expect_status:
             raise AssertionError(f"{self.name}: status {result.status}, expected {self.expect_status}")
         if self.expect_body is not None and bytes(result.body) != self.expect_body:
@@ -318,6 +326,84 @@ def build_multipart(fw: SimpleNamespace) -> App:
     return fw.Starlette(routes=[fw.Route("/upload", endpoint, methods=["POST"])])
 
 
+# --- websockets --------------------------------------------------------------------------------
+
+WS_JSON = {"id": 7, "items": ["a", "b"], "ok": True}
+
+
+def build_ws_echo(mode: str) -> Callable[[SimpleNamespace], App]:
+    """accept, receive one message, send it back, close: a complete echo exchange."""
+
+    def build(fw: SimpleNamespace) -> App:
+        async def echo(websocket: Any) -> None:
+            await websocket.accept()
+            if mode == "text":
+                await websocket.send_text(await websocket.receive_text())
+            elif mode == "bytes":
+                await websocket.send_bytes(await websocket.receive_bytes())
+            else:
+                await websocket.send_json(await websocket.receive_json())
+            await websocket.close()
+
+        return fw.Starlette(routes=[fw.WebSocketRoute("/ws", echo)])
+
+    return build
+
+
+def ws_scenarios() -> list[Scenario]:
+    json_text = json.dumps(WS_JSON, separators=(",", ":"))
+    cases = {
+        "text": ({"type": "websocket.receive", "text": "hello"}, {"type": "websocket.send", "text": "hello"}),
+        "bytes": ({"type": "websocket.receive", "bytes": b"\x00\x01hello"}, None),
+        "json": ({"type": "websocket.receive", "text": json_text}, {"type": "websocket.send", "text": json_text}),
+    }
+    scenarios = []
+    for mode, (incoming, reply) in cases.items():
+        if reply is None:
+            reply = {"type": "websocket.send", "bytes": b"\x00\x01hello"}
+        expected = [
+            {"type": "websocket.accept", "subprotocol": None, "headers": []},
+            reply,
+            {"type": "websocket.close", "code": 1000, "reason": ""},
+        ]
+        scenarios.append(
+            Scenario(
+                f"ws_echo_{mode}", "websocket", build_ws_echo(mode), WebSocketRequest("/ws", [incoming]), 0,
+                expect_sent=expected,
+            )
+        )
+    return scenarios
+
+
+# --- files -------------------------------------------------------------------------------------
+
+FILE_SIZE = 256 * 1024
+
+
+def bench_file() -> str:
+    """A file of FILE_SIZE deterministic bytes, made once per process."""
+    import os
+    import tempfile
+
+    path = os.path.join(tempfile.gettempdir(), f"fastframe-bench-{FILE_SIZE}.bin")
+    if not os.path.exists(path) or os.path.getsize(path) != FILE_SIZE:
+        with open(path, "wb") as file:
+            file.write(bytes(range(256)) * (FILE_SIZE // 256))
+    return path
+
+
+def build_file(fw: SimpleNamespace) -> App:
+    path = bench_file()
+
+    async def endpoint(request: Any) -> Any:
+        return fw.FileResponse(path, media_type="application/octet-stream")
+
+    return fw.Starlette(routes=[fw.Route("/file", endpoint)])
+
+
+FILE_BYTES = bytes(range(256)) * (FILE_SIZE // 256)
+
+
 # --- the list ----------------------------------------------------------------------------------
 
 
@@ -457,6 +543,14 @@ def all_scenarios() -> list[Scenario]:
             200,
             str(1024 * 1024).encode(),
             batch=5,
+        ),
+    ]
+    scenarios += ws_scenarios()
+    scenarios += [
+        Scenario("file_whole_256k", "files", build_file, Request("GET", "/file"), 200, FILE_BYTES, batch=20),
+        Scenario(
+            "file_range_1k", "files", build_file,
+            Request("GET", "/file", headers=[(b"range", b"bytes=1000-1999")]), 206, FILE_BYTES[1000:2000], batch=50,
         ),
     ]
     scenarios.append(
