@@ -17,4 +17,4 @@ def impl() -> str:
 
 @pytest.fixture(scope="session")
 def rounds() -> int:
-    return 7 if QUICK else 25
+    return 5 if QUICK else 15

@@ -179,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("-k", dest="keyword", default=None, help="pytest -k expression to pick scenarios")
     args = parser.parse_args(argv)
 
-    rounds = args.rounds or (2 if args.quick else 3)
+    rounds = args.rounds or 2
     times = collect(rounds, args.quick, args.keyword)
     rows = build_rows(times)
     table = markdown(rows)

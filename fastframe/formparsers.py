@@ -158,6 +158,7 @@ class MultiPartParser:
         self._file_parts_to_write: list[tuple[MultipartPart, bytes]] = []
         self._file_parts_to_finish: list[MultipartPart] = []
         self._files_to_close_on_error: list[SpooledTemporaryFile[bytes]] = []
+        self._unfinished_file: SpooledTemporaryFile[bytes] | None = None
 
     def on_part_begin(self) -> None:
         self._current_part = MultipartPart()
@@ -179,6 +180,7 @@ class MultiPartParser:
         else:
             self._file_parts_to_finish.append(part)
             self.items.append((part.field_name, part.file))
+            self._unfinished_file = None
 
     def on_header_field(self, data: bytes, start: int, end: int) -> None:
         self._current_partial_header_name += data[start:end]
@@ -208,6 +210,7 @@ class MultiPartParser:
             filename = _user_safe_decode(options[b"filename"], self._charset)
             tempfile: SpooledTemporaryFile[bytes] = SpooledTemporaryFile(max_size=self.spool_max_size)
             self._files_to_close_on_error.append(tempfile)
+            self._unfinished_file = tempfile
             part.file = UploadFile(
                 file=tempfile,  # type: ignore[arg-type]
                 size=0,
@@ -244,7 +247,11 @@ class MultiPartParser:
             "on_headers_finished": self.on_headers_finished,
             "on_end": self.on_end,
         }
-        parser = multipart.MultipartParser(boundary, callbacks)
+        try:
+            # python-multipart rejects some boundaries (e.g. longer than 256 bytes) when constructing.
+            parser = multipart.MultipartParser(boundary, callbacks)
+        except FormParserError:
+            raise MultiPartException("Invalid multipart data.")
         try:
             async for chunk in self.stream:
                 try:
@@ -265,4 +272,7 @@ class MultiPartParser:
                 file.close()
             raise
         parser.finalize()
+        if self._unfinished_file is not None:
+            # A body truncated inside a file part: that file never reaches the form, so close it here.
+            self._unfinished_file.close()
         return FormData(self.items)
