@@ -205,21 +205,7 @@ PARSE_QUERY = b"page=2&per_page=50&sort=-created&filter=active&q=red+shoes&lang=
 
 def build_parsing(fw: SimpleNamespace) -> App:
     async def endpoint(request: Any) -> Any:
-        headers = request.headers
-        cookies = request.cookies
-        params = request.query_params
-        text = "|".join(
-            [
-                headers["user-agent"][:7],
-                headers.get("x-request-id", ""),
-                headers.get("accept-language", ""),
-                cookies.get("session", ""),
-                cookies.get("tz", ""),
-                params.get("sort", ""),
-                params.get("q", ""),
-            ]
-        )
-        return fw.PlainTextResponse(text)
+        return fw.PlainTextResponse(raw_apps.parsing_summary(request.headers, request.cookies, request.query_params))
 
     return fw.Starlette(routes=[fw.Route("/search", endpoint)])
 

@@ -11,22 +11,12 @@ from fastframe import speedups
 from fastframe._utils import AwaitableOrContextManager, AwaitableOrContextManagerWrapper
 from fastframe.datastructures import URL, Address, FormData, Headers, QueryParams, State
 from fastframe.exceptions import HTTPException
-from fastframe.formparsers import FormParser, MultiPartException, MultiPartParser
+from fastframe.formparsers import FormParser, MultiPartException, MultiPartParser, parse_options_header
 from fastframe.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from python_multipart.multipart import parse_options_header
-
     from fastframe.applications import Starlette
     from fastframe.routing import Router
-else:
-    try:
-        try:
-            from python_multipart.multipart import parse_options_header
-        except ModuleNotFoundError:  # pragma: no cover
-            from multipart.multipart import parse_options_header
-    except ModuleNotFoundError:  # pragma: no cover
-        parse_options_header = None
 
 
 SERVER_PUSH_HEADERS_TO_COPY = {

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Collection, Generator, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from enum import Enum
 from re import Pattern
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 from fastframe import speedups
 from fastframe._exception_handler import wrap_app_handling_exceptions
@@ -269,11 +269,7 @@ class Route(BaseRoute):
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if name != self.name or set(path_params) != set(self.param_convertors):
-            raise NoMatchFound(name, path_params)
-        path, remaining_params = replace_params(self.path_format, self.param_convertors, path_params)
-        assert not remaining_params
-        return URLPath(path=path, protocol="http")
+        return _leaf_url_path(self, name, path_params, "http")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.methods and scope["method"] not in self.methods:
@@ -298,6 +294,17 @@ class Route(BaseRoute):
         methods = sorted(self.methods or [])
         path, name = self.path, self.name
         return f"{class_name}(path={path!r}, name={name!r}, methods={methods!r})"
+
+
+def _leaf_url_path(
+    route: Route | WebSocketRoute, name: str, path_params: dict[str, Any], protocol: Literal["http", "websocket"]
+) -> URLPath:
+    """url_path_for of a route with no children: its own name, exactly its own parameters."""
+    if name != route.name or set(path_params) != set(route.param_convertors):
+        raise NoMatchFound(name, path_params)
+    path, remaining_params = replace_params(route.path_format, route.param_convertors, path_params)
+    assert not remaining_params
+    return URLPath(path=path, protocol=protocol)
 
 
 class WebSocketRoute(BaseRoute):
@@ -336,11 +343,7 @@ class WebSocketRoute(BaseRoute):
         return Match.NONE, {}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if name != self.name or set(path_params) != set(self.param_convertors):
-            raise NoMatchFound(name, path_params)
-        path, remaining_params = replace_params(self.path_format, self.param_convertors, path_params)
-        assert not remaining_params
-        return URLPath(path=path, protocol="websocket")
+        return _leaf_url_path(self, name, path_params, "websocket")
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
