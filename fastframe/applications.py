@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+from fastframe._dispatch import serve
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
 from fastframe.middleware.errors import ServerErrorMiddleware
@@ -13,6 +14,20 @@ from fastframe.routing import BaseRoute, Router
 from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
 
 AppType = TypeVar("AppType", bound="Starlette")
+
+
+def _plain_stack(stack: ASGIApp) -> tuple[ASGIApp, ServerErrorMiddleware, tuple[Any, Any], Router] | None:
+    """(stack, its error middleware, its exception handlers, its router) when the stack is the default
+    one (no user middleware), which fastframe._dispatch.serve runs in one frame."""
+    if type(stack).__call__ is not ServerErrorMiddleware.__call__ or not isinstance(stack, ServerErrorMiddleware):
+        return None
+    inner = stack.app
+    if type(inner).__call__ is not ExceptionMiddleware.__call__ or not isinstance(inner, ExceptionMiddleware):
+        return None
+    router = inner._router
+    if router is None or inner.app is not router:
+        return None
+    return stack, stack, inner._handlers, router
 P = ParamSpec("P")
 
 __all__ = ["Starlette", "FastFrame"]
@@ -38,6 +53,7 @@ class Starlette:
         self.exception_handlers = {} if exception_handlers is None else dict(exception_handlers)
         self.user_middleware = [] if middleware is None else list(middleware)
         self.middleware_stack: ASGIApp | None = None
+        self._plain: tuple[ASGIApp, ServerErrorMiddleware, tuple[Any, Any], Router] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         debug = self.debug
@@ -75,6 +91,16 @@ class Starlette:
         stack = self.middleware_stack
         if stack is None:
             self.middleware_stack = stack = self.build_middleware_stack()
+            self._plain = _plain_stack(stack)
+        plain = self._plain
+        if plain is not None and plain[0] is stack:
+            scope_type = scope["type"]
+            if scope_type == "http":
+                await serve(plain[3], plain[2], plain[1], scope, receive, send)
+                return
+            if scope_type == "websocket":
+                await serve(plain[3], plain[2], None, scope, receive, send)
+                return
         await stack(scope, receive, send)
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:

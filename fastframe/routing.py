@@ -40,6 +40,11 @@ class Match(Enum):
     FULL = 2
 
 
+# Where request_response and websocket_session leave the endpoint they wrap (see fastframe._dispatch).
+DIRECT_HTTP = "__fastframe_http_endpoint__"
+DIRECT_WEBSOCKET = "__fastframe_websocket_endpoint__"
+
+
 def request_response(
     func: Callable[[Request], Awaitable[Response] | Response],
 ) -> ASGIApp:
@@ -57,6 +62,8 @@ def request_response(
 
         await wrap_app_handling_exceptions(app, request)(scope, receive, send)
 
+    # The application's dispatcher calls the endpoint itself when nothing wraps this app.
+    app.__dict__[DIRECT_HTTP] = f
     return app
 
 
@@ -73,6 +80,7 @@ def websocket_session(
 
         await wrap_app_handling_exceptions(app, session)(scope, receive, send)
 
+    app.__dict__[DIRECT_WEBSOCKET] = func
     return app
 
 
@@ -569,6 +577,30 @@ def _known(route: BaseRoute) -> tuple[str, ...] | None:
     return served
 
 
+def _direct(route: BaseRoute) -> tuple[ASGIApp, Any] | None:
+    """(the route's app, its endpoint) when handling the route means no more than calling the endpoint
+    through request_response or websocket_session; the dispatcher checks the app is still the same."""
+    kind = type(route)
+    if kind.handle is Route.handle or kind.handle is WebSocketRoute.handle:
+        app = getattr(route, "app", None)
+        endpoint = getattr(app, DIRECT_HTTP if isinstance(route, Route) else DIRECT_WEBSOCKET, None)
+        if endpoint is not None:
+            return app, endpoint
+    return None
+
+
+def _plan(module: Any, route: BaseRoute) -> tuple[int, BaseRoute, Any]:
+    """How the resolver matches a route the table knows (see fastframe._pure.routing.Resolver)."""
+    kind = type(route)
+    if isinstance(route, Route) and kind._match_path is Route._match_path:
+        static = route._table_key[1]
+        return (module.ROUTE_STATIC if static else module.ROUTE_PARAMS), route, None
+    if isinstance(route, WebSocketRoute) and kind._match_path is WebSocketRoute._match_path:
+        static = route._table_key[1]
+        return (module.WEBSOCKET_STATIC if static else module.WEBSOCKET_PARAMS), route, None
+    return module.MATCHER, route, route._match_path  # type: ignore[attr-defined]
+
+
 class Router:
     def __init__(
         self,
@@ -656,7 +688,8 @@ class Router:
         await self.middleware_stack(scope, receive, send)
 
     def _tables(self) -> list[Any]:
-        """[routes, last route, size, http table, websocket table, fast matchers, first route].
+        """[routes, last route, size, http table, websocket table, fast matchers, first route, direct,
+        (http resolver, websocket resolver)].
 
         Rebuilt when self.routes is another list, or its length or either end changed: routes are
         added by append/insert/extend on the plain list (as with the reference), so this catches
@@ -675,24 +708,54 @@ class Router:
         http_keys: list[Any] = []
         websocket_keys: list[Any] = []
         fast: list[Any] = []
+        direct: list[Any] = []
+        plans: list[tuple[int, BaseRoute, Any]] = []
         module: Any = speedups.routing
         segment_keys = getattr(module, "SEGMENT_KEYS", False)
         for route in routes:
+            direct.append(_direct(route))
             served = _known(route)
             if served is None:
                 http_keys.append(None)
                 websocket_keys.append(None)
                 fast.append(None)
+                plans.append((module.OPAQUE, route, None))
                 continue
             key = route._table_key if segment_keys else route._table_key[:2]  # type: ignore[attr-defined]
             http_keys.append(key if "http" in served else False)
             websocket_keys.append(key if "websocket" in served else False)
             fast.append(route._match_path)  # type: ignore[attr-defined]
+            plans.append(_plan(module, route))
         table = module.RouteTable
         first, last = (routes[0], routes[-1]) if routes else (None, None)
-        cached = [routes, last, len(routes), table(http_keys), table(websocket_keys), fast, first]
+        http_table, websocket_table = table(http_keys), table(websocket_keys)
+        resolvers = (
+            module.Resolver(http_table, plans, Match.FULL, Match.PARTIAL, routes),
+            module.Resolver(websocket_table, plans, Match.FULL, Match.PARTIAL, routes),
+        )
+        cached = [routes, last, len(routes), http_table, websocket_table, fast, first, direct, resolvers]
         self._table_for = cached
         return cached
+
+    def _route_for(self, scope: Scope, scope_type: str) -> tuple[BaseRoute | None, Any]:
+        """The route that answers `scope` and, when the dispatcher may call its endpoint itself,
+        (the route's app as built, endpoint); the scope gets the route's child scope.
+
+        The first full match wins; failing that the first partial one (wrong method), which answers 405.
+        """
+        # getattr: a subclass may skip Router.__init__ and still expect routing to work.
+        tables = getattr(self, "_table_for", None)
+        if tables is None:
+            tables = self._tables()
+        index = tables[8][scope_type != "http"].resolve(scope, self.routes)
+        if index is None:
+            tables = self._tables()
+            index = tables[8][scope_type != "http"].resolve(scope, self.routes)
+        if index >= 0:
+            return tables[0][index], tables[7][index]
+        if index == -1:
+            return None, None
+        return tables[0][-2 - index], None
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
@@ -705,55 +768,44 @@ class Router:
             await self.lifespan(scope, receive, send)
             return
 
-        tables = self._tables()
-        table = tables[3] if scope_type == "http" else tables[4]
-        routes: list[BaseRoute] = tables[0]
-        fast = tables[5]
-        route_path = get_route_path(scope)
+        route, _ = self._route_for(scope, scope_type)
+        if route is not None:
+            await route.handle(scope, receive, send)
+        else:
+            await self._unmatched(scope, receive, send)
 
-        partial: BaseRoute | None = None
-        partial_scope: Scope = {}
-        for index in table.candidates(route_path):
+    async def _unmatched(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """No route matched: redirect to the path with or without its trailing slash, or the default app."""
+        redirect_url = self._redirect_for(scope)
+        if redirect_url is not None:
+            response = RedirectResponse(url=redirect_url)
+            await response(scope, receive, send)
+            return
+        await self.default(scope, receive, send)
+
+    def _redirect_for(self, scope: Scope) -> str | None:
+        """Where redirect_slashes sends an unmatched http request, if anywhere."""
+        route_path = get_route_path(scope)
+        if scope["type"] != "http" or not self.redirect_slashes or route_path == "/":
+            return None
+        tables = self._tables()
+        table, routes, fast = tables[3], tables[0], tables[5]
+        redirect_scope = dict(scope)
+        if route_path.endswith("/"):
+            redirect_scope["path"] = redirect_scope["path"].rstrip("/")
+        else:
+            redirect_scope["path"] = redirect_scope["path"] + "/"
+        redirect_path = get_route_path(redirect_scope)
+        for index in table.candidates(redirect_path):
             route = routes[index]
             matcher = fast[index]
-            match, child_scope = route.matches(scope) if matcher is None else matcher(scope, route_path)
-            if match is Match.FULL:
-                scope["route"] = route
-                scope.update(child_scope)
-                await route.handle(scope, receive, send)
-                return
-            if match is Match.PARTIAL and partial is None:
-                partial = route
-                partial_scope = child_scope
-
-        if partial is not None:
-            # Only the path matched (wrong method): the route answers 405 itself.
-            scope["route"] = partial
-            scope.update(partial_scope)
-            await partial.handle(scope, receive, send)
-            return
-
-        if scope_type == "http" and self.redirect_slashes and route_path != "/":
-            redirect_scope = dict(scope)
-            if route_path.endswith("/"):
-                redirect_scope["path"] = redirect_scope["path"].rstrip("/")
+            if matcher is None:
+                match, _ = route.matches(redirect_scope)
             else:
-                redirect_scope["path"] = redirect_scope["path"] + "/"
-            redirect_path = get_route_path(redirect_scope)
-            for index in table.candidates(redirect_path):
-                route = routes[index]
-                matcher = fast[index]
-                if matcher is None:
-                    match, _ = route.matches(redirect_scope)
-                else:
-                    match, _ = matcher(redirect_scope, redirect_path)
-                if match is not Match.NONE:
-                    redirect_url = URL(scope=redirect_scope)
-                    response = RedirectResponse(url=str(redirect_url))
-                    await response(scope, receive, send)
-                    return
-
-        await self.default(scope, receive, send)
+                match, _ = matcher(redirect_scope, redirect_path)
+            if match is not Match.NONE:
+                return str(URL(scope=redirect_scope))
+        return None
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, Router) and self.routes == other.routes
@@ -783,3 +835,7 @@ class Router:
         name: str | None = None,
     ) -> None:
         self.routes.append(WebSocketRoute(path, endpoint=endpoint, name=name))
+
+from fastframe import _dispatch  # noqa: E402
+
+_dispatch._bind()

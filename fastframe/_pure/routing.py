@@ -27,7 +27,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any as _Any
 
-__all__ = ["SEGMENT_KEYS", "RouteTable", "TableKey"]
+__all__ = [
+    "MATCHER",
+    "OPAQUE",
+    "ROUTE_PARAMS",
+    "ROUTE_STATIC",
+    "SEGMENT_KEYS",
+    "WEBSOCKET_PARAMS",
+    "WEBSOCKET_STATIC",
+    "Resolver",
+    "RouteTable",
+    "TableKey",
+]
 
 # This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
 SEGMENT_KEYS = True
@@ -145,3 +156,109 @@ class RouteTable:
             child = children.get(None)
             if child is not None:
                 stack.append((child, depth + 1))
+
+
+# How the resolver matches each route (a plan's first item). The leaf kinds read the route's
+# path, path_regex, param_convertors, endpoint and (http) methods on every request.
+ROUTE_STATIC = 0  # an http Route whose path has no parameters
+ROUTE_PARAMS = 1  # an http Route with parameters
+WEBSOCKET_STATIC = 2
+WEBSOCKET_PARAMS = 3
+MATCHER = 4  # plan[2](scope, route_path) -> (Match, child scope), e.g. a Mount
+OPAQUE = 5  # route.matches(scope), for routes the table knows nothing about
+
+
+class Resolver:
+    """Picks the route for a scope: the table's candidates, matched in order, first full match wins,
+    else the first partial (wrong method) one. Sets scope["route"] and the route's child scope.
+
+    ``plans[i]`` is ``(kind, route, matcher)`` for route ``i``; ``full`` and ``partial`` are the
+    router's Match.FULL and Match.PARTIAL; ``routes`` is the route list the plans were made from.
+    ``resolve`` returns the route's index for a full match, ``-2 - index`` for a partial one, ``-1``
+    for none, and None without looking when ``routes`` is not that list as it was (another list, or
+    another length or either end changed): the caller rebuilds and asks again.
+    """
+
+    __slots__ = ("_table", "_plans", "_full", "_partial", "_routes", "_size", "_first", "_last")
+
+    def __init__(
+        self,
+        table: RouteTable,
+        plans: Sequence[tuple[int, _Any, _Any]],
+        full: _Any,
+        partial: _Any,
+        routes: Sequence[_Any],
+    ) -> None:
+        self._table = table
+        self._plans = tuple(plans)
+        self._full = full
+        self._partial = partial
+        self._routes = routes
+        self._size = len(routes)
+        self._first = routes[0] if self._size > 0 else None
+        self._last = routes[-1] if self._size > 0 else None
+
+    def resolve(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> int | None:
+        if routes is not self._routes or len(routes) != self._size or (
+            self._size and (routes[0] is not self._first or routes[-1] is not self._last)
+        ):
+            return None
+        path: str = scope["path"]
+        root_path = scope.get("root_path", "")
+        route_path = path
+        if root_path and path.startswith(root_path):
+            if len(path) == len(root_path):
+                route_path = ""
+            elif path[len(root_path)] == "/":
+                route_path = path[len(root_path) :]
+        partial = -1
+        partial_scope: dict[str, _Any] = {}
+        plans = self._plans
+        for index in self._table.candidates(route_path):
+            kind, route, matcher = plans[index]
+            if kind <= WEBSOCKET_PARAMS:
+                if kind == ROUTE_STATIC or kind == WEBSOCKET_STATIC:
+                    if route_path != route.path and route.path_regex.match(route_path) is None:
+                        continue
+                    params: dict[str, _Any] = {}
+                else:
+                    found = route.path_regex.match(route_path)
+                    if found is None:
+                        continue
+                    params = found.groupdict()
+                    convertors = route.param_convertors
+                    for key, value in params.items():
+                        params[key] = convertors[key].convert(value)
+                outer = scope.get("path_params")
+                if outer:
+                    path_params = dict(outer)
+                    path_params.update(params)
+                else:
+                    path_params = params
+                if kind <= ROUTE_PARAMS:
+                    methods = route.methods
+                    if methods and scope["method"] not in methods:
+                        if partial < 0:
+                            partial = index
+                            partial_scope = {"endpoint": route.endpoint, "path_params": path_params}
+                        continue
+                scope["route"] = route
+                scope["endpoint"] = route.endpoint
+                scope["path_params"] = path_params
+                return index
+            if kind == MATCHER:
+                match, child_scope = matcher(scope, route_path)
+            else:
+                match, child_scope = route.matches(scope)
+            if match is self._full:
+                scope["route"] = route
+                scope.update(child_scope)
+                return index
+            if match is self._partial and partial < 0:
+                partial = index
+                partial_scope = child_scope
+        if partial < 0:
+            return -1
+        scope["route"] = plans[partial][1]
+        scope.update(partial_scope)
+        return -2 - partial

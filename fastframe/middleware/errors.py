@@ -99,21 +99,24 @@ class ServerErrorMiddleware:
         try:
             await self.app(scope, receive, _send)
         except Exception as exc:
-            request = Request(scope)
-            response: Any
-            if self.debug:
-                response = self.debug_response(request, exc)
-            elif self.handler is None:
-                response = self.error_response(request, exc)
-            elif is_async_callable(self.handler):
-                response = await self.handler(request, exc)  # type: ignore[arg-type]
-            else:
-                response = await run_in_threadpool(self.handler, request, exc)  # type: ignore[arg-type]
-
-            if not response_started:
-                await response(scope, receive, send)
-
+            await self.answer(exc, scope, receive, send, response_started)
             raise exc
+
+    async def answer(self, exc: Exception, scope: Scope, receive: Receive, send: Send, response_started: bool) -> None:
+        """Send the 500 response for `exc` unless the response already started; the caller re-raises."""
+        request = Request(scope)
+        response: Any
+        if self.debug:
+            response = self.debug_response(request, exc)
+        elif self.handler is None:
+            response = self.error_response(request, exc)
+        elif is_async_callable(self.handler):
+            response = await self.handler(request, exc)  # type: ignore[arg-type]
+        else:
+            response = await run_in_threadpool(self.handler, request, exc)  # type: ignore[arg-type]
+
+        if not response_started:
+            await response(scope, receive, send)
 
     def format_line(self, index: int, line: str, frame_lineno: int, frame_index: int) -> str:
         escaped = html.escape(line).replace(" ", "&nbsp;")

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
+from fastframe._dispatch import plain_router, serve
 from fastframe._exception_handler import (
     SCOPE_KEY,
     ExceptionHandlers,
@@ -42,6 +43,7 @@ class ExceptionMiddleware:
         # one tuple shared by every request; the dicts are live, so later
         # add_exception_handler calls are still seen
         self._handlers = (self._exception_handlers, self._status_handlers)
+        self._router = plain_router(app)
 
     def add_exception_handler(
         self,
@@ -57,6 +59,10 @@ class ExceptionMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in _HANDLED_SCOPES:
             await self.app(scope, receive, send)
+            return
+        router = self._router
+        if router is not None and self.app is router:
+            await serve(router, self._handlers, None, scope, receive, send)
             return
         scope[SCOPE_KEY] = handlers = self._handlers
         response_started = False
