@@ -12,7 +12,7 @@ from email.utils import format_datetime, formatdate
 from functools import partial
 from mimetypes import guess_type
 from secrets import token_hex
-from typing import IO, Any, Literal
+from typing import IO, TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
 import anyio
@@ -35,46 +35,37 @@ def _json_dumps(content: Any) -> bytes:
 
 _json_render: Callable[[Any], bytes] = _jsonenc.dumps if _jsonenc is not None else _json_dumps
 
-# Header values repeat across responses: encode each distinct content type once per process.
-_content_type_cache: dict[tuple[str, str], bytes] = {}
-
-
-def _content_type_header(media_type: str, charset: str) -> bytes:
-    key = (media_type, charset)
-    value = _content_type_cache.get(key)
-    if value is None:
-        content_type = media_type
-        if content_type.startswith("text/") and "charset=" not in content_type.lower():
-            content_type += "; charset=" + charset
-        value = content_type.encode("latin-1")
-        if len(_content_type_cache) < 256:
-            _content_type_cache[key] = value
-    return value
-
-
 _BYTES_LIKE = (bytes, memoryview)
-# Content-Length values for small bodies, encoded once.
-_LENGTHS = [str(n).encode("latin-1") for n in range(1024)]
+_response = speedups.response
+_init_response = _response.init_response
+_build_headers = _response.build_headers
 
 
 class Response:
     media_type: str | None = None
     charset = "utf-8"
+    # Set by __init__ (speedups.response.init_response); declared for type checkers.
+    status_code: int
+    background: BackgroundTask | None
+    body: bytes | memoryview
+    raw_headers: list[tuple[bytes, bytes]]
 
-    def __init__(
-        self,
-        content: Any = None,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTask | None = None,
-    ) -> None:
-        self.status_code = status_code
-        if media_type is not None:
-            self.media_type = media_type
-        self.background = background
-        self.body = self.render(content)
-        self.init_headers(headers)
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            content: Any = None,
+            status_code: int = 200,
+            headers: Mapping[str, str] | None = None,
+            media_type: str | None = None,
+            background: BackgroundTask | None = None,
+        ) -> None: ...
+
+    else:
+        # Sets status_code, media_type, background, body (through render) and raw_headers (through
+        # init_headers), calling those two as methods only when a subclass overrides them. The
+        # function binds as a method itself: no Python frame around it on every response.
+        __init__ = _init_response
 
     def render(self, content: Any) -> bytes | memoryview:
         if content is None:
@@ -84,36 +75,9 @@ class Response:
         return content.encode(self.charset)  # type: ignore[no-any-return]
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
-        populate_content_length = True
-        populate_content_type = True
-        if headers is None:
-            raw_headers: list[tuple[bytes, bytes]] = []
-        else:
-            raw_headers = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-            for name, _ in raw_headers:
-                if name == b"content-length":
-                    populate_content_length = False
-                elif name == b"content-type":
-                    populate_content_type = False
-
-        if populate_content_length:
-            body = getattr(self, "body", None)
-            if body is not None:
-                status_code = self.status_code
-                if status_code >= 200 and status_code != 204 and status_code != 304:
-                    length = len(body)
-                    raw_headers.append(
-                        (b"content-length", _LENGTHS[length] if length < 1024 else str(length).encode("latin-1"))
-                    )
-
-        media_type = self.media_type
-        if media_type is not None and populate_content_type:
-            value = _content_type_cache.get((media_type, self.charset))
-            if value is None:
-                value = _content_type_header(media_type, self.charset)
-            raw_headers.append((b"content-type", value))
-
-        self.raw_headers = raw_headers
+        self.raw_headers = _build_headers(
+            headers, getattr(self, "body", None), self.status_code, self.media_type, self.charset
+        )
 
     @property
     def headers(self) -> MutableHeaders:
@@ -225,10 +189,13 @@ class JSONResponse(Response):
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        super().__init__(content, status_code, headers, media_type, background)
+        _init_response(self, content, status_code, headers, media_type, background)
 
     def render(self, content: Any) -> bytes:
         return _json_render(content)
+
+
+_response.configure(Response.render, JSONResponse.render, _json_render, Response.init_headers)
 
 
 _REDIRECT_SAFE = ":/%#?=@[]!$&'()*+,;"

@@ -11,7 +11,7 @@ import os
 from types import ModuleType
 from typing import Any
 
-HOT_PATHS = ("http", "routing", "jsonenc")
+HOT_PATHS = ("http", "routing", "jsonenc", "response")
 
 NO_EXTENSIONS = bool(os.environ.get("FASTFRAME_NO_EXTENSIONS"))
 
@@ -46,3 +46,4 @@ IMPLEMENTATION = "cython" if any(COMPILED.values()) else "python"
 http: Any = _modules["http"]
 routing: Any = _modules.get("routing")
 jsonenc: Any = _modules.get("jsonenc")
+response: Any = _modules["response"]

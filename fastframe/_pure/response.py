@@ -1,0 +1,106 @@
+"""What a Response does when it is made: its attributes, its body and its raw headers.
+
+Pure-Python twin of ``_speedups/response.pyx``. ``configure`` is told, once, which render and
+init_headers are the framework's own; a response whose class keeps them is made without calling
+them as methods, with the same result, and any other class's overrides are called as the
+reference calls them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable as _Callable
+from collections.abc import Mapping as _Mapping
+from typing import Any as _Any
+
+__all__ = ["build_headers", "configure", "content_type", "init_response"]
+
+_bases: dict[str, _Any] = {"render": None, "json_render": None, "json_dumps": None, "init_headers": None}
+
+# Header values repeat across responses: encode each distinct content type once per process.
+_content_types: dict[tuple[str, str], bytes] = {}
+_LENGTHS = [str(n).encode("latin-1") for n in range(1024)]
+
+
+def configure(
+    render: _Callable[..., _Any],
+    json_render: _Callable[..., _Any],
+    json_dumps: _Callable[[_Any], bytes],
+    init_headers: _Callable[..., _Any],
+) -> None:
+    _bases["render"] = render
+    _bases["json_render"] = json_render
+    _bases["json_dumps"] = json_dumps
+    _bases["init_headers"] = init_headers
+
+
+def content_type(media_type: str, charset: str) -> bytes:
+    key = (media_type, charset)
+    value = _content_types.get(key)
+    if value is None:
+        text = media_type
+        if text.startswith("text/") and "charset=" not in text.lower():
+            text += "; charset=" + charset
+        value = text.encode("latin-1")
+        if len(_content_types) < 256:
+            _content_types[key] = value
+    return value
+
+
+def build_headers(
+    headers: _Mapping[str, str] | None, body: _Any, status_code: int, media_type: str | None, charset: str
+) -> list[tuple[bytes, bytes]]:
+    """The raw headers of a response: the given ones, then Content-Length and Content-Type unless given.
+
+    ``body`` is None when the response has none yet (streaming and file responses).
+    """
+    populate_length = True
+    populate_type = True
+    if headers is None:
+        raw: list[tuple[bytes, bytes]] = []
+    else:
+        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
+        for name, _ in raw:
+            if name == b"content-length":
+                populate_length = False
+            elif name == b"content-type":
+                populate_type = False
+    if populate_length and body is not None and status_code >= 200 and status_code != 204 and status_code != 304:
+        length = len(body)
+        raw.append((b"content-length", _LENGTHS[length] if length < 1024 else str(length).encode("latin-1")))
+    if media_type is not None and populate_type:
+        raw.append((b"content-type", content_type(media_type, charset)))
+    return raw
+
+
+def init_response(
+    self: _Any,
+    content: _Any = None,
+    status_code: int = 200,
+    headers: _Mapping[str, str] | None = None,
+    media_type: _Any = None,
+    background: _Any = None,
+) -> None:
+    """Response.__init__ itself: a function that binds as a method, so no wrapper frame is needed."""
+    self.status_code = status_code
+    if media_type is not None:
+        self.media_type = media_type
+    self.background = background
+    cls = type(self)
+    render = cls.render
+    body: _Any
+    if render is _bases["render"]:
+        if content is None:
+            body = b""
+        elif type(content) is bytes or isinstance(content, (bytes, memoryview)):
+            body = content
+        else:
+            body = content.encode(self.charset)
+    elif render is _bases["json_render"]:
+        body = _bases["json_dumps"](content)
+    else:
+        body = self.render(content)
+    self.body = body
+    if cls.init_headers is _bases["init_headers"]:
+        self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
+    else:
+        self.init_headers(headers)
