@@ -6,7 +6,22 @@ reference's own encoder/decoder) answers, so results and exceptions match the re
 """
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
+from cpython.dict cimport PyDict_Next
 from cpython.float cimport PyFloat_AS_DOUBLE
+from cpython.list cimport PyList_GET_ITEM, PyList_GET_SIZE
+from cpython.object cimport PyObject, PyTypeObject, Py_TYPE
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
+
+
+cdef extern from "Python.h":
+    PyTypeObject PyUnicode_Type
+    PyTypeObject PyLong_Type
+    PyTypeObject PyBool_Type
+    PyTypeObject PyFloat_Type
+    PyTypeObject PyDict_Type
+    PyTypeObject PyList_Type
+    PyTypeObject PyTuple_Type
+    PyTypeObject *Py_TYPE(PyObject *)
 from libc.math cimport fabs, isfinite
 
 import json
@@ -28,33 +43,53 @@ cdef Py_ssize_t _MAX_NESTING = _pure._MAX_BRACKETS
 cdef Py_ssize_t _MAX_DIGITS = 18
 
 
-cdef bint _plain(object obj, int depth) except -1:
-    cdef type t = type(obj)
+cdef inline int _kind(PyObject *obj):
+    """1: a leaf orjson writes as the stdlib does; 2: a container to walk; 0: neither."""
+    cdef PyTypeObject *t = Py_TYPE(obj)
     cdef double d
-    cdef object k, v
-    if t is str or t is int or t is bool or obj is None:
-        return True
-    if t is float:
-        d = PyFloat_AS_DOUBLE(obj)
-        return isfinite(d) and (d == 0.0 or fabs(d) >= _FLOAT_EXACT_BELOW)
+    if t is &PyUnicode_Type or t is &PyLong_Type or t is &PyBool_Type or obj is <PyObject *>None:
+        return 1
+    if t is &PyFloat_Type:
+        d = PyFloat_AS_DOUBLE(<object>obj)
+        return 1 if isfinite(d) and (d == 0.0 or fabs(d) >= _FLOAT_EXACT_BELOW) else 0
+    if t is &PyDict_Type or t is &PyList_Type or t is &PyTuple_Type:
+        return 2
+    return 0
+
+
+cdef bint _plain(object obj, int depth) except -1:
+    # Borrowed references throughout: nothing here runs Python code, so nothing can mutate obj.
+    cdef int kind = _kind(<PyObject *>obj)
+    cdef Py_ssize_t pos = 0, i, n
+    cdef PyObject *key
+    cdef PyObject *value
+    if kind != 2:
+        return kind == 1
     if depth >= _MAX_DEPTH:
         return False
-    if t is dict:
-        for k, v in (<dict>obj).items():
-            if type(k) is not str or not _plain(v, depth + 1):
+    if type(obj) is dict:
+        while PyDict_Next(obj, &pos, &key, &value):
+            if Py_TYPE(key) is not &PyUnicode_Type:
+                return False
+            kind = _kind(value)
+            if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
                 return False
         return True
-    if t is list:
-        for v in <list>obj:
-            if not _plain(v, depth + 1):
+    if type(obj) is list:
+        n = PyList_GET_SIZE(obj)
+        for i in range(n):
+            value = PyList_GET_ITEM(obj, i)
+            kind = _kind(value)
+            if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
                 return False
         return True
-    if t is tuple:
-        for v in <tuple>obj:
-            if not _plain(v, depth + 1):
-                return False
-        return True
-    return False
+    n = PyTuple_GET_SIZE(obj)
+    for i in range(n):
+        value = PyTuple_GET_ITEM(obj, i)
+        kind = _kind(value)
+        if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+            return False
+    return True
 
 
 def dumps(content):
