@@ -116,12 +116,10 @@ async def serve(
 
 def _default_answer(handlers: tuple[Any, Any], status_code: int) -> bool:
     """Whether an HTTPException with this status would reach ExceptionMiddleware's own handler."""
-    from fastframe.middleware.exceptions import ExceptionMiddleware
-
     if status_code in handlers[1]:
         return False
     handler = handlers[0].get(HTTPException)
-    return getattr(handler, "__func__", None) is ExceptionMiddleware.http_exception
+    return getattr(handler, "__func__", None) is _HTTP_EXCEPTION
 
 
 def plain_router(app: Any) -> Router | None:
@@ -140,13 +138,17 @@ def plain_router(app: Any) -> Router | None:
 
 
 def _bind() -> None:
-    global _ROUTE_HANDLE, _NOT_FOUND
+    """Called once fastframe.routing is loaded (it imports this module, so this can't import it first)."""
+    global _ROUTE_HANDLE, _NOT_FOUND, _HTTP_EXCEPTION
+    from fastframe.middleware.exceptions import ExceptionMiddleware
     from fastframe.routing import Route, Router
 
     _ROUTE_HANDLE = Route.handle
     _NOT_FOUND = Router.not_found
+    _HTTP_EXCEPTION = ExceptionMiddleware.http_exception
 
 
 _RESPONSE_CALL = Response.__call__
 _ROUTE_HANDLE: Any = None
 _NOT_FOUND: Any = None
+_HTTP_EXCEPTION: Any = None

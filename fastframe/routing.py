@@ -584,14 +584,14 @@ def _direct(route: BaseRoute) -> tuple[ASGIApp, Any] | None:
     if kind.handle is Route.handle or kind.handle is WebSocketRoute.handle:
         app = getattr(route, "app", None)
         endpoint = getattr(app, DIRECT_HTTP if isinstance(route, Route) else DIRECT_WEBSOCKET, None)
-        if endpoint is not None:
+        if app is not None and endpoint is not None:
             return app, endpoint
     return None
 
 
 def _plan(module: Any, route: BaseRoute) -> tuple[int, BaseRoute, Any]:
     """How the resolver matches a route the table knows (see fastframe._pure.routing.Resolver)."""
-    kind = type(route)
+    kind: Any = type(route)
     if isinstance(route, Route) and kind._match_path is Route._match_path:
         static = route._table_key[1]
         return (module.ROUTE_STATIC if static else module.ROUTE_PARAMS), route, None
