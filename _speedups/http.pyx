@@ -7,15 +7,20 @@ goes through the same generic operations as the pure twin, so results and except
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
+from cpython.object cimport PyObject_Hash
+from cpython.ref cimport PyObject, Py_INCREF, Py_XDECREF
 from cpython.tuple cimport PyTuple_GET_SIZE
-from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8
-from libc.string cimport memcmp
+from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8, PyUnicode_New
+from libc.string cimport memcmp, memcpy
 
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object u)
     void *PyUnicode_DATA(object u)
     Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index) nogil
+    int PyUnicode_1BYTE_KIND
+    Py_ssize_t PyUnicode_GET_LENGTH(object u)
+    bint PyUnicode_IS_ASCII(object u)
 
 from http.cookies import _unquote as _cookie_unquote
 from urllib.parse import unquote as _url_unquote
@@ -65,6 +70,23 @@ cdef inline object _latin1(object value):
 
 def header_get(raw, key, default=None):
     """First value of a header (case-insensitive name), latin-1 decoded; `default` when absent."""
+    return _header_get(raw, key, default)
+
+
+def headers_get(self, key, default=None):
+    """Headers.get: header_get over the instance's raw list (bound as the method itself)."""
+    return _header_get(self._list, key, default)
+
+
+def headers_getitem(self, key):
+    """Headers.__getitem__: header_get over the instance's raw list, KeyError when absent."""
+    value = _header_get(self._list, key, None)
+    if value is None:
+        raise KeyError(key)
+    return value
+
+
+cdef object _header_get(object raw, object key, object default):
     cdef object needle = _needle(key)
     cdef object item, name, value
     for item in raw:
@@ -107,11 +129,118 @@ def header_contains(raw, key):
     return False
 
 
-def parse_cookie(cookie_string):
-    """Lenient Cookie header parsing, as browsers send it (not RFC 6265's strict grammar)."""
-    if type(cookie_string) is not str:
-        return _pure.parse_cookie(cookie_string)
-    cdef str s = <str>cookie_string
+# --- text from latin-1 buffers --------------------------------------------------------------------
+
+
+cdef inline str _text(const unsigned char *p, Py_ssize_t size, bint ascii):
+    """The latin-1 text of a buffer; known-ASCII text skips the decoder's scan for wide characters."""
+    cdef str text
+    if ascii:
+        text = PyUnicode_New(size, 127)
+        memcpy(PyUnicode_DATA(text), p, size)
+        return text
+    return PyUnicode_DecodeLatin1(<const char *>p, size, NULL)
+
+
+# Cookie and parameter names repeat from request to request: a small direct-mapped table hands back
+# the same str (hash already computed) instead of building, hashing and freeing a new one each time.
+# Only names are kept, never values, which may be secrets.
+cdef enum:
+    _NAME_SLOTS = 512
+    _NAME_MAX = 48
+
+cdef PyObject *_names[512]
+
+
+cdef str _name(const unsigned char *p, Py_ssize_t size, bint ascii):
+    cdef Py_ssize_t i
+    cdef unsigned int h = 2166136261u
+    cdef PyObject *entry
+    cdef str name
+    if size == 0 or size > _NAME_MAX:
+        return _text(p, size, ascii)
+    for i in range(size):
+        h = (h ^ p[i]) * 16777619u
+    h &= _NAME_SLOTS - 1
+    entry = _names[h]
+    if (
+        entry != NULL
+        and PyUnicode_GET_LENGTH(<object>entry) == size
+        and memcmp(PyUnicode_DATA(<object>entry), p, size) == 0
+    ):
+        return <str>entry
+    name = _text(p, size, ascii)
+    PyObject_Hash(name)
+    # Read the slot again: making the str may have collected garbage, and a finaliser parsed.
+    entry = _names[h]
+    Py_INCREF(name)
+    _names[h] = <PyObject *>name
+    Py_XDECREF(entry)
+    return name
+
+
+# --- cookies -------------------------------------------------------------------------------------
+
+
+cdef inline str _latin1_slice(const unsigned char *p, Py_ssize_t size):
+    return PyUnicode_DecodeLatin1(<const char *>p, size, NULL)
+
+
+cdef dict _cookies_latin1(const unsigned char *p, Py_ssize_t n):
+    """parse_cookie over latin-1 text held as bytes: each name and value is decoded straight from the buffer."""
+    cdef Py_ssize_t start = 0, end, eq, ks, ke, vs, ve
+    cdef unsigned char c
+    cdef dict cookies = {}
+    cdef str value
+    cdef bint backslash, ascii
+    while start <= n:
+        end = start
+        eq = -1
+        backslash = False
+        ascii = True
+        while end < n:
+            c = p[end]
+            if c == 59:  # ;
+                break
+            if c == 61 and eq < 0:  # =
+                eq = end
+            elif c == 92:  # backslash
+                backslash = True
+            elif c > 127:
+                ascii = False
+            end += 1
+        if eq < 0:
+            # A bare token is a value with an empty name, which is how browsers treat it.
+            ks = ke = vs = start
+        else:
+            ks = start
+            ke = eq
+            vs = eq + 1
+        ve = end
+        while ks < ke and Py_UNICODE_ISSPACE(p[ks]):
+            ks += 1
+        while ke > ks and Py_UNICODE_ISSPACE(p[ke - 1]):
+            ke -= 1
+        while vs < ve and Py_UNICODE_ISSPACE(p[vs]):
+            vs += 1
+        while ve > vs and Py_UNICODE_ISSPACE(p[ve - 1]):
+            ve -= 1
+        if ke > ks or ve > vs:
+            if ve - vs >= 2 and p[vs] == 34 and p[ve - 1] == 34:  # "..."
+                # Only backslash escapes change a quoted value beyond losing its quotes.
+                if backslash:
+                    value = _cookie_unquote(_latin1_slice(p + vs, ve - vs))
+                else:
+                    value = _text(p + vs + 1, ve - vs - 2, ascii)
+            else:
+                value = _text(p + vs, ve - vs, ascii)
+            cookies[_name(p + ks, ke - ks, ascii)] = value
+        start = end + 1
+    return cookies
+
+
+cdef dict _cookies_wide(str s):
+    """parse_cookie over text with characters beyond latin-1."""
     cdef Py_ssize_t n = len(s)
     cdef Py_ssize_t start = 0, end, eq, ks, ke, vs, ve
     cdef Py_UCS4 c
@@ -134,7 +263,6 @@ def parse_cookie(cookie_string):
                 backslash = True
             end += 1
         if eq < 0:
-            # A bare token is a value with an empty name, which is how browsers treat it.
             ks = ke = vs = start
         else:
             ks = start
@@ -155,13 +283,57 @@ def parse_cookie(cookie_string):
                 and PyUnicode_READ(kind, data, vs) == u'"'
                 and PyUnicode_READ(kind, data, ve - 1) == u'"'
             ):
-                # Only backslash escapes change a quoted value beyond losing its quotes.
                 value = _cookie_unquote(s[vs:ve]) if backslash else s[vs + 1:ve - 1]
             else:
                 value = s[vs:ve]
             cookies[s[ks:ke]] = value
         start = end + 1
     return cookies
+
+
+def parse_cookie(cookie_string):
+    """Lenient Cookie header parsing, as browsers send it (not RFC 6265's strict grammar)."""
+    if type(cookie_string) is not str:
+        return _pure.parse_cookie(cookie_string)
+    if PyUnicode_KIND(cookie_string) == PyUnicode_1BYTE_KIND:
+        # Latin-1 text is stored one byte a character: the bytes parser reads it as is.
+        return _cookies_latin1(<const unsigned char *>PyUnicode_DATA(cookie_string), len(<str>cookie_string))
+    return _cookies_wide(<str>cookie_string)
+
+
+cdef bytes _COOKIE = b"cookie"
+
+
+def cookies_from_headers(raw):
+    """The cookies of every Cookie header in a raw ASGI list, read as one list (later names win)."""
+    cdef object item, name, value
+    cdef list values = []
+    cdef bint all_bytes = True
+    for item in raw:
+        if type(item) is tuple and PyTuple_GET_SIZE(item) == 2:
+            name = (<tuple>item)[0]
+            value = (<tuple>item)[1]
+        else:
+            name, value = item
+        if _same(name, _COOKIE):
+            if type(value) is not bytes:
+                all_bytes = False
+            values.append(value)
+    if not values:
+        return {}
+    if not all_bytes:
+        # Same operations as the pure twin, so odd values fail (or not) the same way.
+        if len(values) == 1:
+            return parse_cookie(values[0].decode("latin-1"))
+        return parse_cookie("; ".join([value.decode("latin-1") for value in values]))
+    if len(values) == 1:
+        value = values[0]
+    else:
+        value = b"; ".join(values)
+    return _cookies_latin1(<const unsigned char *>PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value))
+
+
+# --- query strings -------------------------------------------------------------------------------
 
 
 cdef inline int _hex(Py_UCS4 c):
@@ -174,57 +346,116 @@ cdef inline int _hex(Py_UCS4 c):
     return -1
 
 
-cdef str _unquote_part(str s, int kind, void *data, Py_ssize_t start, Py_ssize_t end, int flags):
-    cdef Py_ssize_t i, size
+cdef str _unescape_latin1(const unsigned char *p, Py_ssize_t size, int flags):
+    """One name or value of a query string held as latin-1 bytes, as parse_qsl would give it."""
+    cdef Py_ssize_t i, out
     cdef int hi, lo
-    cdef Py_UCS4 c
+    cdef unsigned char c
+    cdef char stack[256]
+    stack[0] = 0  # silences a false "may be used uninitialised" warning
     cdef char *buf
+    if flags == 0:
+        return _text(p, size, True)
+    if flags == _NON_ASCII:
+        return PyUnicode_DecodeLatin1(<const char *>p, size, NULL)
+    if flags & _PERCENT and flags & _NON_ASCII:
+        # Percent-escapes next to non-ASCII text: the stdlib's exact splitting rules apply.
+        return _url_unquote(PyUnicode_DecodeLatin1(<const char *>p, size, NULL).replace(u"+", u" "))
+    if size <= 256:
+        buf = stack
+    else:
+        buf = <char *>PyMem_Malloc(size)
+        if buf == NULL:
+            raise MemoryError()
+    try:
+        if not flags & _PERCENT:
+            for i in range(size):
+                c = p[i]
+                buf[i] = <char>(32 if c == 43 else c)
+            return PyUnicode_DecodeLatin1(buf, size, NULL)
+        out = 0
+        i = 0
+        while i < size:
+            c = p[i]
+            if c == 37 and i + 2 < size:  # %
+                hi = _hex(p[i + 1])
+                lo = _hex(p[i + 2])
+                if hi >= 0 and lo >= 0:
+                    buf[out] = <char>(hi * 16 + lo)
+                    out += 1
+                    i += 3
+                    continue
+            buf[out] = <char>(32 if c == 43 else c)
+            out += 1
+            i += 1
+        return PyUnicode_DecodeUTF8(buf, out, "replace")
+    finally:
+        if size > 256:
+            PyMem_Free(buf)
+
+
+cdef void _query_latin1(const unsigned char *p, Py_ssize_t n, list pairs, dict mapping) except *:
+    """Appends each pair of a latin-1 query string to `pairs` and, if given, sets it in `mapping`."""
+    cdef Py_ssize_t start = 0, end, eq
+    cdef int flags, name_flags
+    cdef unsigned char c
+    cdef str name, value
+    while start < n:
+        end = start
+        eq = -1
+        flags = 0
+        name_flags = 0
+        while end < n:
+            c = p[end]
+            if c == 38:  # &
+                break
+            if c == 61:  # =
+                if eq < 0:
+                    eq = end
+                    name_flags = flags
+                    flags = 0
+            elif c == 37:  # %
+                flags |= _PERCENT
+            elif c == 43:  # +
+                flags |= _PLUS
+            elif c > 127:
+                flags |= _NON_ASCII
+            end += 1
+        if end > start:
+            if eq < 0:
+                name = _name(p + start, end - start, True) if flags == 0 else _unescape_latin1(p + start, end - start, flags)
+                value = u""
+            else:
+                if name_flags == 0:
+                    name = _name(p + start, eq - start, True)
+                else:
+                    name = _unescape_latin1(p + start, eq - start, name_flags)
+                value = _unescape_latin1(p + eq + 1, end - eq - 1, flags)
+            pairs.append((name, value))
+            if mapping is not None:
+                mapping[name] = value
+        start = end + 1
+
+
+cdef str _unquote_wide(str s, int kind, void *data, Py_ssize_t start, Py_ssize_t end, int flags):
     if flags == 0:
         return s[start:end]
     if not flags & _PERCENT:
         return s[start:end].replace(u"+", u" ")
-    if flags & _NON_ASCII:
-        # Percent-escapes next to non-ASCII text: the stdlib's exact splitting rules apply.
-        return _url_unquote(s[start:end].replace(u"+", u" "))
-    buf = <char *>PyMem_Malloc(end - start + 1)
-    if buf == NULL:
-        raise MemoryError()
-    try:
-        size = 0
-        i = start
-        while i < end:
-            c = PyUnicode_READ(kind, data, i)
-            if c == u"%" and i + 2 < end:
-                hi = _hex(PyUnicode_READ(kind, data, i + 1))
-                lo = _hex(PyUnicode_READ(kind, data, i + 2))
-                if hi >= 0 and lo >= 0:
-                    buf[size] = <char>(hi * 16 + lo)
-                    size += 1
-                    i += 3
-                    continue
-            buf[size] = <char>(32 if c == u"+" else c)
-            size += 1
-            i += 1
-        return PyUnicode_DecodeUTF8(buf, size, "replace")
-    finally:
-        PyMem_Free(buf)
+    # Text beyond latin-1 is never plain ASCII: the stdlib's exact splitting rules apply.
+    return _url_unquote(s[start:end].replace(u"+", u" "))
 
 
-def parse_query_string(query_string):
-    """Query-string pairs in order, blank values kept, '+' as space, bad UTF-8 replaced."""
-    if type(query_string) is not str:
-        return _pure.parse_query_string(query_string)
-    cdef str s = <str>query_string
+cdef list _query_wide(str s):
+    """parse_query_string over text with characters beyond latin-1."""
     cdef Py_ssize_t n = len(s)
     cdef Py_ssize_t start = 0, end, eq
     cdef int flags, name_flags
     cdef Py_UCS4 c
     cdef list pairs = []
-    if n == 0:
-        return pairs
     cdef int kind = PyUnicode_KIND(s)
     cdef void *data = PyUnicode_DATA(s)
-    while start <= n:
+    while start < n:
         end = start
         eq = -1
         flags = 0
@@ -242,18 +473,118 @@ def parse_query_string(query_string):
                 flags |= _PERCENT
             elif c == u"+":
                 flags |= _PLUS
+            end += 1
+        if end > start:
+            if eq < 0:
+                pairs.append((_unquote_wide(s, kind, data, start, end, flags), u""))
+            else:
+                pairs.append(
+                    (
+                        _unquote_wide(s, kind, data, start, eq, name_flags),
+                        _unquote_wide(s, kind, data, eq + 1, end, flags),
+                    )
+                )
+        start = end + 1
+    return pairs
+
+
+def parse_query_string(query_string):
+    """Query-string pairs in order, blank values kept, '+' as space, bad UTF-8 replaced."""
+    if type(query_string) is not str:
+        return _pure.parse_query_string(query_string)
+    cdef list pairs
+    if PyUnicode_KIND(query_string) != PyUnicode_1BYTE_KIND:
+        return _query_wide(<str>query_string)
+    pairs = []
+    _query_latin1(<const unsigned char *>PyUnicode_DATA(query_string), len(<str>query_string), pairs, None)
+    return pairs
+
+
+def parse_query(query_string):
+    """parse_query_string's pairs and their dict (last value wins); bytes are read as latin-1."""
+    cdef list pairs
+    cdef dict mapping
+    if type(query_string) is bytes:
+        pairs = []
+        mapping = {}
+        _query_latin1(
+            <const unsigned char *>PyBytes_AS_STRING(query_string), PyBytes_GET_SIZE(query_string), pairs, mapping
+        )
+        return pairs, mapping
+    if type(query_string) is str and PyUnicode_KIND(query_string) == PyUnicode_1BYTE_KIND:
+        pairs = []
+        mapping = {}
+        _query_latin1(<const unsigned char *>PyUnicode_DATA(query_string), len(<str>query_string), pairs, mapping)
+        return pairs, mapping
+    if type(query_string) is str:
+        pairs = _query_wide(<str>query_string)
+        return pairs, dict(pairs)
+    return _pure.parse_query(query_string)
+
+
+def query_get(query_string, key, default=None):
+    """parse_query(query_string)[1].get(key, default), without building the other pairs."""
+    if type(query_string) is not bytes or type(key) is not str or not PyUnicode_IS_ASCII(key):
+        return parse_query(query_string)[1].get(key, default)
+    cdef const unsigned char *p = <const unsigned char *>PyBytes_AS_STRING(query_string)
+    cdef Py_ssize_t n = PyBytes_GET_SIZE(query_string)
+    cdef const char *k = <const char *>PyUnicode_DATA(key)
+    cdef Py_ssize_t k_size = PyUnicode_GET_LENGTH(key)
+    cdef Py_ssize_t start = 0, end, eq, name_end
+    cdef Py_ssize_t found_start = -1, found_end = 0
+    cdef int flags, name_flags, found_flags = 0
+    cdef unsigned char c
+    cdef bint match
+    while start < n:
+        end = start
+        eq = -1
+        flags = 0
+        name_flags = 0
+        while end < n:
+            c = p[end]
+            if c == 38:  # &
+                break
+            if c == 61:  # =
+                if eq < 0:
+                    eq = end
+                    name_flags = flags
+                    flags = 0
+            elif c == 37:  # %
+                flags |= _PERCENT
+            elif c == 43:  # +
+                flags |= _PLUS
             elif c > 127:
                 flags |= _NON_ASCII
             end += 1
         if end > start:
             if eq < 0:
-                pairs.append((_unquote_part(s, kind, data, start, end, flags), u""))
+                name_end = end
+                name_flags = flags
             else:
-                pairs.append(
-                    (
-                        _unquote_part(s, kind, data, start, eq, name_flags),
-                        _unquote_part(s, kind, data, eq + 1, end, flags),
-                    )
-                )
+                name_end = eq
+            if name_flags == 0:
+                match = name_end - start == k_size and memcmp(p + start, k, k_size) == 0
+            else:
+                match = _unescape_latin1(p + start, name_end - start, name_flags) == key
+            if match:
+                # The dict keeps the last value given for a name.
+                if eq < 0:
+                    found_start = found_end = end
+                    found_flags = 0
+                else:
+                    found_start = eq + 1
+                    found_end = end
+                    found_flags = flags
         start = end + 1
-    return pairs
+    if found_start < 0:
+        return default
+    return _unescape_latin1(p + found_start, found_end - found_start, found_flags)
+
+
+def query_params_get(self, key, default=None):
+    """QueryParams.get: a scan of the raw query string while it is unparsed, else a dict lookup."""
+    # getattr: a subclass whose __init__ skips ours never set _query, and holds parsed data.
+    query = getattr(self, "_query", None)
+    if query is None:
+        return self._dict.get(key, default)
+    return query_get(query, key, default)

@@ -26,6 +26,7 @@ _header_get = _http.header_get
 _header_getlist = _http.header_getlist
 _header_contains = _http.header_contains
 _parse_query_string = _http.parse_query_string
+_parse_query = _http.parse_query
 
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 _SECURE_SCHEMES = ("https", "wss")
@@ -316,6 +317,15 @@ class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
         self._dict = dict(items)
         self._list = items
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # get() skips __getitem__ for speed; a subclass that redefines __getitem__ gets Mapping's get back.
+        if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
+            cls.get = Mapping.get  # type: ignore[method-assign,assignment]
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._dict.get(key, default)
+
     def getlist(self, key: Any) -> list[_CovariantValueType]:
         return [item_value for item_key, item_value in self._list if item_key == key]
 
@@ -415,7 +425,11 @@ class MultiDict(ImmutableMultiDict[Any, Any]):
 class QueryParams(ImmutableMultiDict[str, str]):
     """An immutable multidict of query parameters, from a query string or from pairs."""
 
-    __slots__ = ()
+    # A request's QueryParams may start out holding only its raw query string (set by requests.py):
+    # get() then scans it, and anything else parses it once, through __getattr__ on the unset slots.
+    __slots__ = ("_query",)
+
+    _query: bytes | None
 
     def __init__(
         self,
@@ -424,14 +438,18 @@ class QueryParams(ImmutableMultiDict[str, str]):
     ) -> None:
         assert len(args) < 2, "Too many arguments."
 
+        self._query = None
         value = args[0] if args else []
 
+        if (type(value) is bytes or type(value) is str) and not kwargs:
+            # One pass gives both the pairs and the dict, already strings.
+            self._list, self._dict = _parse_query(value)
+            return
         if isinstance(value, bytes):
             value = value.decode("latin-1")
         if isinstance(value, str):
             items: list[tuple[str, str]] = _parse_query_string(value)
             if not kwargs:
-                # The request path: parsed pairs are already strings, so no second pass.
                 self._list = items
                 self._dict = dict(items)
                 return
@@ -440,6 +458,22 @@ class QueryParams(ImmutableMultiDict[str, str]):
             super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self._list = [(str(k), str(v)) for k, v in self._list]
         self._dict = {str(k): str(v) for k, v in self._dict.items()}
+
+    def __getattr__(self, name: str) -> Any:
+        # Reached only when normal lookup fails: for _list and _dict, that means "not parsed yet".
+        if name == "_list" or name == "_dict":
+            try:
+                query = object.__getattribute__(self, "_query")
+            except AttributeError:
+                query = None
+            if query is not None:
+                self._list, self._dict = _parse_query(query)
+                self._query = None
+                return object.__getattribute__(self, name)
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
+
+    # The twin function is the method itself: no Python frame between the caller and the scan.
+    get = _http.query_params_get
 
     def __str__(self) -> str:
         return urlencode(self._list)
@@ -572,20 +606,21 @@ class Headers(Mapping[str, str]):
     def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
         return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # get() skips __getitem__ for speed; a subclass that redefines __getitem__ gets Mapping's get back.
+        if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
+            cls.get = Mapping.get  # type: ignore[method-assign,assignment]
+
     def getlist(self, key: str) -> list[str]:
         return cast(list[str], _header_getlist(self._list, key))
 
     def mutablecopy(self) -> MutableHeaders:
         return MutableHeaders(raw=self._list[:])
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
-        return _header_get(self._list, key, default)
-
-    def __getitem__(self, key: str) -> str:
-        value = _header_get(self._list, key, None)
-        if value is None:
-            raise KeyError(key)
-        return cast(str, value)
+    # The twin functions are the methods themselves: no Python frame between the caller and the scan.
+    get = _http.headers_get
+    __getitem__ = _http.headers_getitem
 
     def __contains__(self, key: Any) -> bool:
         return cast(bool, _header_contains(self._list, key))

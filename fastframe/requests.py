@@ -9,7 +9,7 @@ from typing_extensions import TypeVar
 
 from fastframe import speedups
 from fastframe._utils import AwaitableOrContextManager, AwaitableOrContextManagerWrapper
-from fastframe.datastructures import URL, Address, FormData, Headers, QueryParams, State
+from fastframe.datastructures import URL, Address, FormData, Headers, MutableHeaders, QueryParams, State
 from fastframe.exceptions import HTTPException
 from fastframe.formparsers import FormParser, MultiPartException, MultiPartParser, parse_options_header
 from fastframe.types import Message, Receive, Scope, Send
@@ -28,7 +28,13 @@ SERVER_PUSH_HEADERS_TO_COPY = {
 }
 
 _parse_cookie = speedups.http.parse_cookie
-_header_getlist = speedups.http.header_getlist
+_cookies_from_headers = speedups.http.cookies_from_headers
+_parse_query = speedups.http.parse_query
+# Per-request objects are made without calling __init__: its argument checks are the costly part.
+_new = object.__new__
+# Compiled, a QueryParams.get() scan of the raw query string costs less than parsing it all;
+# pure, the one full parse is cheaper.
+_LAZY_QUERY: bool = speedups.COMPILED.get("http", False)
 
 
 def cookie_parser(cookie_string: str) -> dict[str, str]:
@@ -114,14 +120,28 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            headers = self._headers = Headers(scope=self.scope)
+            # Headers(scope=...) without the call: our own copy, written back to the scope.
+            headers = _new(Headers)
+            scope = self.scope
+            headers._list = scope["headers"] = list(scope["headers"])
+            self._headers = headers
         return headers
 
     @property
     def query_params(self) -> QueryParams:
         query_params = self._query_params
         if query_params is None:
-            query_params = self._query_params = QueryParams(self.scope["query_string"])
+            query_string = self.scope["query_string"]
+            if type(query_string) is bytes:
+                query_params = _new(QueryParams)
+                if _LAZY_QUERY:
+                    query_params._query = query_string
+                else:
+                    query_params._query = None
+                    query_params._list, query_params._dict = _parse_query(query_string)
+            else:
+                query_params = QueryParams(query_string)
+            self._query_params = query_params
         return query_params
 
     @property
@@ -132,14 +152,20 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     def cookies(self) -> dict[str, str]:
         cookies = self._cookies
         if cookies is None:
-            values = _header_getlist(self.scope["headers"], "cookie")
-            if not values:
-                cookies = {}
-            elif len(values) == 1:
-                cookies = _parse_cookie(values[0])
-            else:
+            # Read through self.headers, as the reference does (a subclass may redefine it).
+            headers = self.headers
+            header_type = type(headers)
+            if header_type is Headers or header_type is MutableHeaders:
                 # Several Cookie headers (HTTP/2 splits them) read as one list, later names winning.
-                cookies = _parse_cookie("; ".join(values))
+                cookies = _cookies_from_headers(headers._list)
+            else:
+                values = headers.getlist("cookie")
+                if not values:
+                    cookies = {}
+                elif len(values) == 1:
+                    cookies = _parse_cookie(values[0])
+                else:
+                    cookies = _parse_cookie("; ".join(values))
             self._cookies = cookies
         return cookies
 

@@ -6,8 +6,10 @@ Both twins expose the same names with the same behaviour, malformed input includ
 from __future__ import annotations
 
 from http.cookies import _unquote  # type: ignore[attr-defined]
+from itertools import repeat as _repeat
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl as _parse_qsl
+from urllib.parse import unquote as _url_unquote
 
 if TYPE_CHECKING:  # kept out of the module namespace: the compiled twin must mirror every public name
     from collections.abc import Iterable
@@ -15,25 +17,73 @@ if TYPE_CHECKING:  # kept out of the module namespace: the compiled twin must mi
 
     _RawHeaders = Iterable[tuple[bytes, bytes]]
 
+_partition = str.partition
+# An endless "=" for map(): one shared instance is enough, it never runs out.
+_EQUALS = _repeat("=")
+
 
 def parse_cookie(cookie_string: str) -> dict[str, str]:
     """Lenient Cookie header parsing, as browsers send it (not RFC 6265's strict grammar)."""
     cookies: dict[str, str] = {}
     for chunk in cookie_string.split(";"):
         key, sep, value = chunk.partition("=")
-        if not sep:
+        if sep:
+            key = key.strip()
+            value = value.strip()
+        else:
             # A bare token is a value with an empty name, which is how browsers treat it.
-            key, value = "", key
-        key = key.strip()
-        value = value.strip()
+            key, value = "", key.strip()
         if key or value:
-            cookies[key] = _unquote(value)
+            # Only a quoted value can change under unquoting; without a backslash it just loses its quotes.
+            if value[:1] == '"' and value[-1:] == '"' and len(value) > 1:
+                value = _unquote(value) if "\\" in value else value[1:-1]
+            cookies[key] = value
     return cookies
+
+
+def cookies_from_headers(raw: _RawHeaders) -> dict[str, str]:
+    """The cookies of every Cookie header in a raw ASGI list, read as one list (later names win)."""
+    values = [value for name, value in raw if name == b"cookie"]
+    if not values:
+        return {}
+    if len(values) == 1:
+        return parse_cookie(values[0].decode("latin-1"))
+    return parse_cookie("; ".join([value.decode("latin-1") for value in values]))
 
 
 def parse_query_string(query_string: str) -> list[tuple[str, str]]:
     """Query-string pairs in order, blank values kept, '+' as space, bad UTF-8 replaced."""
-    return _parse_qsl(query_string, keep_blank_values=True)
+    if type(query_string) is not str:
+        return _parse_qsl(query_string, keep_blank_values=True)
+    # "+" is never part of a separator or an escape, so one replace serves every name and value.
+    if "+" in query_string:
+        query_string = query_string.replace("+", " ")
+    parts = filter(None, query_string.split("&"))
+    if "%" not in query_string:
+        return [(name, value) for name, _, value in map(_partition, parts, _EQUALS)]
+    pairs = []
+    for part in parts:
+        name, _, value = part.partition("=")
+        pairs.append(
+            (
+                _url_unquote(name) if "%" in name else name,
+                _url_unquote(value) if "%" in value else value,
+            )
+        )
+    return pairs
+
+
+def parse_query(query_string: str | bytes) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """parse_query_string's pairs and their dict (last value wins); bytes are read as latin-1."""
+    if isinstance(query_string, bytes):
+        query_string = query_string.decode("latin-1")
+    pairs = parse_query_string(query_string)
+    return pairs, dict(pairs)
+
+
+def query_get(query_string: str | bytes, key: str, default: Any = None) -> Any:
+    """parse_query(query_string)[1].get(key, default); the compiled twin scans without building it."""
+    return parse_query(query_string)[1].get(key, default)
 
 
 def header_get(raw: _RawHeaders, key: str, default: Any = None) -> Any:
@@ -43,6 +93,28 @@ def header_get(raw: _RawHeaders, key: str, default: Any = None) -> Any:
         if name == needle:
             return value.decode("latin-1")
     return default
+
+
+def headers_get(self: Any, key: str, default: Any = None) -> Any:
+    """Headers.get: header_get over the instance's raw list (bound as the method itself)."""
+    return header_get(self._list, key, default)
+
+
+def headers_getitem(self: Any, key: str) -> str:
+    """Headers.__getitem__: header_get over the instance's raw list, KeyError when absent."""
+    value = header_get(self._list, key, None)
+    if value is None:
+        raise KeyError(key)
+    return value  # type: ignore[no-any-return]
+
+
+def query_params_get(self: Any, key: str, default: Any = None) -> Any:
+    """QueryParams.get: a scan of the raw query string while it is unparsed, else a dict lookup."""
+    # getattr: a subclass whose __init__ skips ours never set _query, and holds parsed data.
+    query = getattr(self, "_query", None)
+    if query is None:
+        return self._dict.get(key, default)
+    return query_get(query, key, default)
 
 
 def header_getlist(raw: _RawHeaders, key: str) -> list[str]:

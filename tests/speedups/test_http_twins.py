@@ -9,7 +9,7 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from starlette.datastructures import Headers, QueryParams
-from starlette.requests import cookie_parser
+from starlette.requests import Request, cookie_parser
 
 from fastframe import speedups
 from fastframe._pure import http as pure_http
@@ -163,3 +163,148 @@ def test_twins_agree_on_odd_header_lists(raw: Any, key: Any) -> None:
             )
         )
     assert results[0] == results[1]
+
+
+# --- whole-request parsing: bytes in, the reference's objects out ---------------------------------
+
+# Bytes that steer the byte-level parsers: separators, escapes, latin-1 and invalid UTF-8.
+_BYTE_TOKENS = [t.encode("utf-8", "surrogatepass") for t in _TOKENS] + [
+    b"\xe9",
+    b"\xff",
+    b"\x80",
+    b"\xc3\xa9",
+    b"%C3%A9",
+    b"%ff",
+    b"\x85",
+    b"\xa0",
+    b"\t",
+    b"\x1c",
+]
+messy_bytes = st.one_of(st.binary(max_size=40), st.lists(st.sampled_from(_BYTE_TOKENS), max_size=40).map(b"".join))
+
+
+def _ref_query(query: bytes | str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    params = QueryParams(query)
+    return params.multi_items(), dict(params.items())
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(messy_bytes, messy_text))
+@example(b"a=1&b=&c&&d=%zz&e=%C3%A9+x&f=%e9&a=2&=&==&g=h=i")
+@example(b"%%41=%4%41&x=\xe9%41\xe9&+%2B=%2b+&\xe9=\xff")
+def test_parse_query_matches_reference(query: bytes | str) -> None:
+    expected = outcome(_ref_query, query)
+    for twin in TWINS:
+        assert outcome(twin.parse_query, query) == expected
+
+
+def _names_in(query: bytes) -> list[str]:
+    return [name for name, _ in QueryParams(query).multi_items()]
+
+
+@settings(max_examples=1500, deadline=None)
+@given(messy_bytes, st.data())
+@example(b"s%6Frt=x&sort=y&s%6frt=z", None)
+@example(b"a+b=1&a%20b=2&a b=3", None)
+def test_query_get_matches_reference(query: bytes, data: Any) -> None:
+    params = QueryParams(query)
+    keys = ["sort", "a b", "a", "", "\xe9", "é", "x"] + _names_in(query)
+    if data is not None:
+        keys.append(data.draw(st.one_of(st.sampled_from(keys), st.text(max_size=4))))
+    for key in keys:
+        expected = outcome(params.get, key, "fallback")
+        for twin in TWINS:
+            assert outcome(twin.query_get, query, key, "fallback") == expected, key
+
+
+cookie_names = st.sampled_from([b"cookie", b"Cookie", b"cookies", b"x", b"set-cookie"])
+cookie_headers = st.lists(st.tuples(cookie_names, messy_bytes), max_size=5)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(cookie_headers)
+@example([(b"cookie", b"a=1; b=2"), (b"x", b"y"), (b"cookie", b"a=3;c=4")])
+@example([(b"cookie", b'n="v\\"w"; m="\xe9\\101"; \xe9=\xff')])
+def test_cookies_from_headers_match_reference(raw: list[tuple[bytes, bytes]]) -> None:
+    expected = outcome(lambda: Request({"type": "http", "headers": list(raw)}).cookies)
+    for twin in TWINS:
+        assert outcome(twin.cookies_from_headers, raw) == expected
+
+
+@pytest.mark.parametrize("twin", TWINS, ids=["pure", "compiled"])
+def test_many_distinct_names_parse_like_the_reference(twin: Any) -> None:
+    # More names than any cache of recent names could hold, each parsed more than once.
+    names = [f"n{i}" for i in range(3000)] + ["n" * 60, "x" * 48, "x" * 49]
+    query = "&".join(f"{name}={i}" for i, name in enumerate(names)).encode()
+    cookie = "; ".join(f"{name}={i}" for i, name in enumerate(names)).encode()
+    for _ in range(2):
+        assert twin.parse_query(query) == _ref_query(query)
+        assert (
+            twin.cookies_from_headers([(b"cookie", cookie)])
+            == Request({"type": "http", "headers": [(b"cookie", cookie)]}).cookies
+        )
+        assert twin.query_get(query, "n2999") == "2999"
+
+
+odd_queries: list[Any] = [None, 1, bytearray(b"a=1"), _OddKey("a=%41&b"), b"a=1&b", "a=1&\u0100=\u0101"]
+
+
+@pytest.mark.parametrize("value", odd_queries, ids=repr)
+@pytest.mark.parametrize("key", ["a", b"a", None, 1, _OddKey("a"), "\u0100", ["unhashable"]], ids=repr)
+def test_twins_agree_on_odd_query_input(value: Any, key: Any) -> None:
+    assert outcome(compiled_http.parse_query, value) == outcome(pure_http.parse_query, value)
+    assert outcome(compiled_http.query_get, value, key, "d") == outcome(pure_http.query_get, value, key, "d")
+
+
+@pytest.mark.parametrize("raw", odd_raw, ids=repr)
+def test_twins_agree_on_odd_cookie_header_lists(raw: Any) -> None:
+    results = []
+    for twin in TWINS:
+        copy = iter([(b"cookie", b"a=1")]) if raw == "an iterator" else raw
+        results.append(outcome(twin.cookies_from_headers, copy))
+    assert results[0] == results[1]
+
+
+odd_cookie_values: list[Any] = [[(b"cookie", bytearray(b"a=1"))], [(b"cookie", "a=1")], [(b"cookie", None)]]
+
+
+@pytest.mark.parametrize("raw", odd_cookie_values, ids=repr)
+def test_twins_agree_on_odd_cookie_values(raw: Any) -> None:
+    for doubled in (raw, raw + [(b"cookie", b"b=2")]):
+        assert outcome(compiled_http.cookies_from_headers, doubled) == outcome(pure_http.cookies_from_headers, doubled)
+
+
+class _Holder:
+    """Stands in for Headers/QueryParams: the method twins read only these slots."""
+
+    def __init__(self, **slots: Any) -> None:
+        self.__dict__.update(slots)
+
+
+@settings(max_examples=500, deadline=None)
+@given(raw_headers, header_keys)
+def test_header_method_twins_match_reference(raw: list[tuple[bytes, bytes]], key: str) -> None:
+    headers = Headers(raw=raw)
+    expected = (outcome(headers.get, key), outcome(headers.get, key, "d"), outcome(headers.__getitem__, key))
+    holder = _Holder(_list=raw)
+    for twin in TWINS:
+        got = (
+            outcome(twin.headers_get, holder, key),
+            outcome(twin.headers_get, holder, key, "d"),
+            outcome(twin.headers_getitem, holder, key),
+        )
+        assert got == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(messy_bytes, st.text(max_size=3))
+def test_query_params_get_twins_match_reference(query: bytes, key: str) -> None:
+    params = QueryParams(query)
+    keys = [key, *_names_in(query)]
+    for twin in TWINS:
+        lazy = _Holder(_query=query)
+        parsed = _Holder(_query=None, _dict=dict(params.items()))
+        for k in keys:
+            expected = outcome(params.get, k, "d")
+            assert outcome(twin.query_params_get, lazy, k, "d") == expected
+            assert outcome(twin.query_params_get, parsed, k, "d") == expected
