@@ -11,7 +11,7 @@ from fastframe.exceptions import HTTPException
 from fastframe.requests import Request
 from fastframe.responses import PlainTextResponse, Response
 from fastframe.types import Message, Receive, Scope, Send
-from fastframe.websockets import WebSocket
+from fastframe.websockets import WebSocket, _json_loads_text
 
 # Only these verbs ever reach a handler method, so a request method such as
 # "DISPATCH" or "__INIT__" cannot call arbitrary attributes of the endpoint.
@@ -118,7 +118,7 @@ class WebSocketEndpoint:
             if text is None:
                 text = message["bytes"].decode("utf-8")
             try:
-                return json.loads(text)
+                return _json_loads_text(text)
             except json.JSONDecodeError:
                 await websocket.close(code=status.WS_1003_UNSUPPORTED_DATA)
                 raise RuntimeError("Malformed JSON data received.")

@@ -470,6 +470,186 @@ async def _d5(ws: Any, r: ModuleType) -> Any:
     await ws.send_denial_response(r.JSONResponse({"error": "forbidden"}, status_code=401))
 
 
+# --- JSON corners of the fast encoder/decoder ---------------------------------------------------
+# jsonenc answers only where it provably gives the stdlib's result; these inputs sit on the
+# edges of that proof (BOMs, NUL sniffing, surrogates, long integers, deep nesting, NaN).
+
+RECEIVE_JSON_TEXTS: dict[str, Any] = {
+    "bom": "\ufeff{}",
+    "nul sniffed as utf-16": "\x00[\x00]",
+    "nul after space": " \x00",
+    "raw lone surrogate": '"\ud800"',
+    "escaped lone surrogate": '"\\ud800"',
+    "30 digits": "1" * 30,
+    "19 digits": "-" + "9" * 19,
+    "300 brackets": "[" * 300 + "]" * 300,
+    "duplicate keys": '{"a":1,"a":2}',
+    "surrounding whitespace": " \t1\n ",
+    "huge exponent": "1e400",
+    "negative zero": "-0",
+    "too many float digits": "1.0000000000000000001",
+    "non-ascii and separators": '{"é":"\u2028","k":[1,2.5,null,true,false]}',
+    "empty": "",
+    "trailing comma": "[1,]",
+    "Infinity": "[Infinity,-Infinity]",
+    "bytes in text field": b"[1]",
+    "None in text field": None,
+    "int in text field": 5,
+}
+RECEIVE_JSON_BINARY: dict[str, Any] = {
+    "bom": b"\xef\xbb\xbf{}",
+    "bytearray": bytearray(b"[1]"),
+    "str in bytes field": "[1]",
+    "encoded surrogate": b'"\xed\xa0\x80"',
+    "nul sniffed as utf-16": b"\x00[\x00]",
+    "30 digits": b"1" * 30,
+    "non-ascii": '{"é":["ü"]}'.encode(),
+}
+for _name, _value in RECEIVE_JSON_TEXTS.items():
+    scenario(f"receive_json {_name}", [C, text(_value)])(_receiver("receive_json"))
+for _name, _value in RECEIVE_JSON_BINARY.items():
+    scenario(f"receive_json binary {_name}", [C, data(_value)])(_receiver("receive_json", "binary"))
+
+
+class _IntKind(enum.IntEnum):
+    ONE = 1
+
+
+class _Dict(dict):  # type: ignore[type-arg]
+    pass
+
+
+class _Str(str):
+    pass
+
+
+def _nested(leaf: Any, depth: int) -> Any:
+    for i in range(depth):
+        leaf = [leaf] if i % 2 else {"k": leaf}
+    return leaf
+
+
+SEND_JSON_VALUES: dict[str, Any] = {
+    "lone surrogate": "\ud800",
+    "surrogate in key": {"\udfff": 1},
+    "NaN in dict": {"a": float("nan"), "b": [float("-inf")]},
+    "NaN before unserializable": [float("nan"), {1}],
+    "unserializable before NaN": [{1}, float("nan")],
+    "tuple key": {(1, 2): 3},
+    "big int": 2**70,
+    "negative big int": -(2**64),
+    "small float": 1e-5,
+    "floats": [0.1, 1e16, 1e-7, 123456789.123, -0.0, 5e-324],
+    "dict subclass": _Dict(a=1),
+    "str subclass": _Str("x"),
+    "int enum": [_IntKind.ONE, True],
+    "tuple": ("a", (1, 2)),
+    "nested mix": _nested({"a": [1, "é"]}, 20),
+    "200 levels": _nested([], 200),
+    "escapes": "\u2028\u2029<>&'\"\\\x00\x1f\x7f",
+}
+
+
+def _send_json_script(value: Any, mode: str) -> Script:
+    async def script(ws: Any, r: ModuleType) -> Any:
+        await ws.accept()
+        await ws.send_json(value, mode)
+        return ws.application_state
+
+    return script
+
+
+for _name, _value in SEND_JSON_VALUES.items():
+    for _mode in ("text", "binary"):
+        scenario(f"send_json {_mode} {_name}", [C])(_send_json_script(_value, _mode))
+
+
+# --- typed calls in the less common states --------------------------------------------------------
+
+
+@scenario("receive_text after raw accept without connect", [C, text("x")])
+async def _f1(ws: Any, r: ModuleType) -> Any:
+    await ws.send({"type": "websocket.accept"})
+    return await ws.receive_text()
+
+
+@scenario("receive_bytes after raw accept without connect", [C, data(b"x")])
+async def _f2(ws: Any, r: ModuleType) -> Any:
+    await ws.send({"type": "websocket.accept"})
+    return await ws.receive_bytes()
+
+
+@scenario("receive_json after raw accept without connect", [C, text("1")])
+async def _f3(ws: Any, r: ModuleType) -> Any:
+    await ws.send({"type": "websocket.accept"})
+    return await ws.receive_json()
+
+
+for _method in ("receive_text", "receive_bytes", "receive_json"):
+    scenario(f"{_method} unknown type", [C, {"type": "websocket.foo"}])(_receiver(_method))
+    scenario(f"{_method} second connect", [C, C])(_receiver(_method))
+    scenario(f"{_method} of the other kind", [C, {"type": "websocket.receive"}])(_receiver(_method))
+
+
+@scenario("receive_bytes after client disconnect", [C, DISCONNECT])
+async def _f4(ws: Any, r: ModuleType) -> Any:
+    await ws.accept()
+    await ws.receive()
+    return await ws.receive_bytes()
+
+
+@scenario("receive_json after client disconnect", [C, DISCONNECT])
+async def _f5(ws: Any, r: ModuleType) -> Any:
+    await ws.accept()
+    await ws.receive()
+    return await ws.receive_json()
+
+
+def _sender(method: str, *args: Any, before: str = "accept") -> Script:
+    async def script(ws: Any, r: ModuleType) -> Any:
+        if before == "accept":
+            await ws.accept()
+        elif before == "close":
+            await ws.accept()
+            await ws.close()
+        elif before == "denial":
+            await ws.send({"type": "websocket.http.response.start", "status": 403, "headers": []})
+        await getattr(ws, method)(*args)
+        return ws.client_state, ws.application_state
+
+    return script
+
+
+for _before in ("nothing", "close", "denial"):
+    _extra = DENIAL if _before == "denial" else None
+    scenario(f"send_text after {_before}", [C], _extra)(_sender("send_text", "x", before=_before))
+    scenario(f"send_bytes after {_before}", [C], _extra)(_sender("send_bytes", b"x", before=_before))
+    scenario(f"send_json after {_before}", [C], _extra)(_sender("send_json", [1], before=_before))
+    scenario(f"send_json binary after {_before}", [C], _extra)(_sender("send_json", [1], "binary", before=_before))
+    scenario(f"close after {_before}", [C], _extra)(_sender("close", 4000, "r", before=_before))
+    scenario(f"accept after {_before}", [C], _extra)(_sender("accept", before=_before))
+
+
+@scenario("accept after receive of disconnect", [C, DISCONNECT])
+async def _f6(ws: Any, r: ModuleType) -> Any:
+    await ws.receive()
+    await ws.receive()
+    await ws.accept("p", [(b"a", b"b")])
+    return ws.client_state, ws.application_state
+
+
+@scenario("accept with falsy and generator headers", [C, C])
+async def _f7(ws: Any, r: ModuleType) -> Any:
+    await ws.accept(headers=[])
+    return ws.client_state, ws.application_state
+
+
+@scenario("close with empty reason and code 0", [C])
+async def _f8(ws: Any, r: ModuleType) -> Any:
+    await ws.accept()
+    await ws.close(0, "")
+
+
 # --- connection attributes ---------------------------------------------------------------------
 
 
@@ -713,6 +893,37 @@ def test_receive_json_round_trip_matches_reference(value: Any) -> None:
         return repr(result)  # repr so NaN compares equal to NaN
 
     assert run("fastframe") == run("starlette")
+
+
+# Any text at all (surrogates, NULs, BOMs included) and JSON-looking fragments: receive_json must
+# decode or fail exactly as the reference, in both modes.
+any_char = st.characters(blacklist_categories=())
+json_ish = st.lists(
+    st.sampled_from(["[", "]", "{", "}", ",", ":", '"', "1", "-", "e", ".", "0", " ", "\\", "\ufeff", "\x00", "é"])
+    | any_char,
+    max_size=12,
+).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.text(alphabet=any_char, max_size=12) | json_ish)
+def test_receive_json_any_text_matches_reference(value: str) -> None:
+    def run(pkg: str, message: dict[str, Any], mode: str) -> Any:
+        return repr(drive(pkg, _receiver("receive_json", mode), [C, message]))
+
+    assert run("fastframe", text(value), "text") == run("starlette", text(value), "text")
+    encoded = value.encode("utf-8", "surrogatepass")
+    assert run("fastframe", data(encoded), "binary") == run("starlette", data(encoded), "binary")
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=st.recursive(st.text(alphabet=any_char, max_size=6), lambda c: st.lists(c, max_size=3), max_leaves=6))
+def test_send_json_any_text_matches_reference(value: Any) -> None:
+    def run(pkg: str, mode: str) -> Any:
+        return repr(drive(pkg, _send_json_script(value, mode), [C]))
+
+    for mode in ("text", "binary"):
+        assert run("fastframe", mode) == run("starlette", mode)
 
 
 # --- through the TestClient ---------------------------------------------------------------------------
