@@ -9,17 +9,20 @@ response's coroutine is driven the same way, fed one body chunk per app send(). 
 keeps the contextvars isolation the reference's task gives it: dispatch runs in its own
 context (copied back to the caller at the end), the app in a copy taken at call_next().
 
-Two cases need a real second task, and only they pay for one:
-- dispatch holds a cancel scope across call_next() (e.g. a timeout): the app then runs in a
-  detached task, since leaving that scope from inside the app's send() would not nest;
-- dispatch returns a response that iterates our body from a task of its own (a
-  StreamingResponse wrapping body_iterator): it is sent from a detached task, with chunks
-  handed over through a zero-size memory stream.
+The app only runs inline when call_next() is awaited by dispatch itself, in the request's
+task, with no cancel scope entered since dispatch started (leaving such a scope from inside
+the app's send() would not nest). Otherwise (a timeout around call_next(), call_next() run
+as a task of its own) the app runs in a detached task and its messages come through a memory
+stream, as in the reference. A returned response that iterates our body from a task of its
+own (a StreamingResponse wrapping body_iterator) is likewise sent from a detached task.
 """
 
 from __future__ import annotations
 
+import asyncio.tasks
 import contextvars
+import types
+import weakref
 from asyncio import _get_running_loop
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Generator, Mapping
 from typing import Any, TypeVar
@@ -41,6 +44,7 @@ T = TypeVar("T")
 
 _MISSING: Any = object()
 _END: Any = object()
+_NOTHING: Any = object()
 
 
 class _Last:
@@ -72,23 +76,48 @@ class _Abort(BaseException):
     """Unwinds the app when the dispatch side failed, as cancelling the reference's app task does."""
 
 
-class _Drive:
+# -- where dispatch runs: the task and its innermost cancel scope -------------------------------
+
+try:
+    from anyio._backends._asyncio import _task_states
+
+    # The WeakKeyDictionary's own dict, looked up with a plain weak reference: all C calls.
+    _asyncio_task_states: Any = getattr(_task_states, "data")  # noqa: B009
+except (ImportError, AttributeError):  # pragma: no cover - anyio internals moved
+    _asyncio_task_states = {}
+_ref = weakref.ref
+try:  # Python 3.12+: a C function
+    from _asyncio import current_task as _asyncio_current_task  # type: ignore[attr-defined]
+except ImportError:  # Python 3.11: asyncio.current_task() is Python around this dict
+    _asyncio_current_task = None
+_current_tasks: Any = getattr(asyncio.tasks, "_current_tasks", {})
+
+_trio_current_task: Callable[[], Any] | None = None
+
+
+def _trio_task() -> Any:
+    global _trio_current_task
+    if _trio_current_task is None:
+        import trio
+
+        _trio_current_task = trio.lowlevel.current_task
+    return _trio_current_task()
+
+
+# -- stepping coroutines by hand ---------------------------------------------------------------
+
+
+@types.coroutine
+def _drive(
+    call: _Call, value: Any = None, exc: BaseException | None = None, yielded: Any = _NOTHING, returned: Any = _NOTHING
+) -> Generator[Any, Any, None]:
     """Steps the dispatch coroutine in its own context until it awaits a _Sentinel or finishes,
-    passing every other awaitable through to the event loop unchanged."""
-
-    __slots__ = ("call", "value", "exc")
-
-    def __init__(self, call: _Call, value: Any, exc: BaseException | None) -> None:
-        self.call: Any = call
-        self.value = value
-        self.exc = exc
-
-    def __await__(self) -> Generator[Any, Any, None]:
-        call = self.call
-        coro = call.coro
-        run = call.ctx.run
-        value, exc = self.value, self.exc
-        while True:
+    passing every other awaitable through to the event loop unchanged. A caller that already
+    took a step itself passes what that step yielded or returned."""
+    coro = call.coro
+    run = call.ctx.run
+    while True:
+        if yielded is _NOTHING and returned is _NOTHING:
             call.driving = True
             try:
                 if exc is None:
@@ -96,64 +125,43 @@ class _Drive:
                 else:
                     yielded = run(coro.throw, exc)
             except StopIteration as stop:
-                call.driving = False
-                if call.sending:
-                    call.done = True
-                    call.waiting = None
-                    return
-                # dispatch returned its response: decide how it is sent.
-                try:
-                    coro = call.dispatched(stop.value)
-                except BaseException as error:
-                    raise call.failed(error)
-                if coro is None:
-                    if call.forwarding:
-                        yield from call.forward_start().__await__()
-                    return
-                value, exc = None, None
-                continue
+                returned = stop.value
             except BaseException as error:
                 call.driving = False
                 raise call.failed(error)
             call.driving = False
-            if yielded.__class__ is _Sentinel:
-                call.waiting = yielded
+        if returned is not _NOTHING:
+            if call.sending:
+                call.done = True
+                call.waiting = None
+                return
+            # dispatch returned its response: decide how it is sent.
+            response, returned = returned, _NOTHING
+            if call.forwards(response):
+                try:
+                    yield from call.send_start().__await__()
+                except BaseException as error:
+                    raise call.failed(error)
                 return
             try:
-                value, exc = (yield yielded), None
-            except GeneratorExit:
-                coro.close()
-                raise
+                coro = call.dispatched(response)
             except BaseException as error:
-                value, exc = None, error
-
-
-class _InContext:
-    """Awaits a coroutine with every step run inside the given contextvars context."""
-
-    __slots__ = ("ctx", "coro")
-
-    def __init__(self, ctx: contextvars.Context, coro: Any) -> None:
-        self.ctx = ctx
-        self.coro = coro
-
-    def __await__(self) -> Generator[Any, Any, Any]:
-        coro = self.coro
-        run = self.ctx.run
-        value: Any = None
-        exc: BaseException | None = None
-        while True:
-            try:
-                yielded = run(coro.send, value) if exc is None else run(coro.throw, exc)
-            except StopIteration as stop:
-                return stop.value
-            try:
-                value, exc = (yield yielded), None
-            except GeneratorExit:
-                coro.close()
-                raise
-            except BaseException as error:
-                value, exc = None, error
+                raise call.failed(error)
+            if coro is None:
+                return
+            value, exc = None, None
+            continue
+        if yielded.__class__ is _Sentinel:
+            call.waiting = yielded
+            return
+        try:
+            value, exc = (yield yielded), None
+        except GeneratorExit:
+            coro.close()
+            raise
+        except BaseException as error:
+            value, exc = None, error
+        yielded = _NOTHING
 
 
 def _contains(group: BaseException, target: BaseException) -> bool:
@@ -164,37 +172,79 @@ def _contains(group: BaseException, target: BaseException) -> bool:
     return False
 
 
-class _CachedRequest(Request):
-    """The request dispatch sees. If dispatch read the body, the app is handed the same bytes."""
+class _Recorder:
+    """dispatch's receive: notes what dispatch read, so the app can be handed the same bytes."""
 
-    __slots__ = ("_wrapped_receive_source", "_dispatch_read", "_dispatch_read_all", "_replayed")
+    read = False
+    read_all = False
+    replayed = False
+    receive: Receive
+    request: Any
 
-    def __init__(self, scope: Scope, receive: Receive, send: Send | None = None) -> None:
-        self._wrapped_receive_source = receive
-        self._dispatch_read = False
-        self._dispatch_read_all = False
-        self._replayed = False
-        if send is None:
-            super().__init__(scope, self._recording_receive)
-        else:
-            super().__init__(scope, self._recording_receive, send)
-
-    async def _recording_receive(self) -> Message:
-        message = await self._wrapped_receive_source()
-        self._dispatch_read = True
+    async def dispatch_receive(self) -> Message:
+        message = await self.receive()
+        self.read = True
         if message["type"] != "http.request" or not message.get("more_body", False):
-            self._dispatch_read_all = True
+            self.read_all = True
         return message
 
     async def wrapped_receive(self) -> Message:
-        if not self._replayed and self._dispatch_read:
-            self._replayed = True
-            body = getattr(self, "_body", None)
+        if not self.replayed and self.read:
+            self.replayed = True
+            body = getattr(self.request, "_body", None)
             if body is not None:
                 return {"type": "http.request", "body": body, "more_body": False}
-            if self._dispatch_read_all:
+            if self.read_all:
                 return {"type": "http.request", "body": b"", "more_body": False}
-        return await self._wrapped_receive_source()
+        return await self.receive()
+
+
+class _CachedRequest(Request):
+    """The request dispatch sees. If dispatch read the body, the app is handed the same bytes."""
+
+    __slots__ = ("_recorder",)
+
+    def __init__(self, scope: Scope, receive: Receive, send: Send | None = None) -> None:
+        recorder = self._recorder = _Recorder()
+        recorder.receive = receive
+        recorder.request = self
+        if send is None:
+            super().__init__(scope, recorder.dispatch_receive)
+        else:
+            super().__init__(scope, recorder.dispatch_receive, send)
+
+    async def wrapped_receive(self) -> Message:
+        return await self._recorder.wrapped_receive()
+
+    def __getattr__(self, name: str) -> Any:
+        # The middleware builds this request with only `scope` and `_receive` set: many
+        # dispatch functions never look at it. The rest is filled in on first use.
+        if name in _LAZY_FIELDS:
+            _request_init(self, self.scope, self._receive)
+            return object.__getattribute__(self, name)
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+
+_new = object.__new__
+_request_init = Request.__init__
+
+
+def _lazy_fields() -> frozenset[str]:
+    """The attributes Request.__init__ sets besides scope and _receive."""
+    probe = _new(Request)
+    _request_init(probe, {"type": "http"})
+    names = set()
+    for cls in Request.__mro__:
+        for name in getattr(cls, "__slots__", ()):
+            try:
+                object.__getattribute__(probe, name)
+            except AttributeError:
+                continue
+            names.add(name)
+    return frozenset(name for name in names if not name.startswith("__")) - {"scope", "_receive", "_recorder"}
+
+
+_LAZY_FIELDS = _lazy_fields()
 
 
 class _BodyStream:
@@ -255,6 +305,24 @@ class _NextChunk:
 
 
 class _StreamingResponse(Response):
+    # call_next()'s response in the inline path gets `_call` only: its body stream is made on
+    # first use, which the usual dispatch (returning it untouched) never makes.
+    _stream: Any = None
+    _call: Any = None
+    background: Any = None
+    info: Any = None
+
+    @property
+    def body_iterator(self) -> AsyncContentStream:
+        stream = self._stream
+        if stream is None:
+            stream = self._stream = _BodyStream(self._call)
+        return stream  # type: ignore[no-any-return]
+
+    @body_iterator.setter
+    def body_iterator(self, value: AsyncContentStream) -> None:
+        self._stream = value
+
     def __init__(
         self,
         content: AsyncContentStream,
@@ -290,50 +358,6 @@ class _StreamingResponse(Response):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         if self.background:
             await self.background()
-
-
-def _trio_marker() -> Any:
-    import trio
-
-    current_task = trio.lowlevel.current_task
-
-    def marker() -> Any:
-        return getattr(current_task(), "_cancel_status", None)
-
-    global _trio_marker
-    _trio_marker = marker  # type: ignore[assignment]
-    return marker()
-
-
-def _asyncio_marker() -> Any:
-    try:
-        from anyio._backends._asyncio import _task_states
-    except ImportError:  # pragma: no cover
-        return None
-    import asyncio
-
-    current_task = asyncio.current_task
-    get_state = _task_states.get
-
-    def marker() -> Any:
-        state = get_state(current_task())  # type: ignore[arg-type]
-        return None if state is None else state.cancel_scope
-
-    global _asyncio_marker
-    _asyncio_marker = marker  # type: ignore[assignment]
-    return marker()
-
-
-def _scope_marker_function() -> Callable[[], Any]:
-    """A function giving the identity of the current task's innermost cancel scope.
-
-    The app only runs inline when dispatch holds no cancel scope across call_next(): dispatch
-    leaves such a scope from inside the app's send(), which only nests if the app has none open.
-    """
-    # A running asyncio loop is the cheap check; sniffio costs microseconds per call.
-    if _get_running_loop() is not None:
-        return _asyncio_marker
-    return _trio_marker
 
 
 class _Detached:
@@ -385,8 +409,26 @@ class _Detached:
         return error
 
 
-class _Call:
-    """State of one request through a BaseHTTPMiddleware."""
+async def _stream_body(call: _Call, stream: Any) -> AsyncGenerator[Any, None]:
+    """The body of a call_next() response when the app runs in a task of its own."""
+    while True:
+        call.release_app()
+        try:
+            message = await stream.receive()
+        except anyio.EndOfStream:
+            return
+        if message["type"] == "http.response.pathsend":
+            yield message
+            return
+        body = message.get("body", b"")
+        if body:
+            yield body
+        if not message.get("more_body", False):
+            return
+
+
+class _Call(_Recorder):
+    """State of one request through a BaseHTTPMiddleware, and the receive dispatch reads from."""
 
     # Class-level defaults: one object per request, and most of these never change, so the
     # instance only stores what does (cheaper than initialising every slot).
@@ -398,40 +440,59 @@ class _Call:
     response: _StreamingResponse | None = None
     app_ended = False
     abort: _Abort | None = None
-    marker: Any = None
-    marker_function: Callable[[], Any]
     in_app = False
-    inline = True
     helper_send: Any = None
     helper_receive: Any = None
     helper: _Detached | None = None
     forwarding = False
     sending = False
+    app_task: _Detached | None = None
+    app_stream: Any = None
+    app_ack: anyio.Event | None = None
+    app_error_raised = False
+    task: Any = None
+    state: Any = None
+    cancel_scope: Any = None
+    ctx: contextvars.Context
     coro: Any
 
-    def __init__(self, middleware: BaseHTTPMiddleware, scope: Scope, receive: Receive, send: Send) -> None:
-        self.middleware = middleware
-        self.scope = scope
-        self.receive = receive
-        self.send = send
-        self.request = _CachedRequest(scope, receive)
-        self.ctx = contextvars.copy_context()
+    middleware: BaseHTTPMiddleware
+    scope: Scope
+    send: Send
 
     # -- the dispatch side ------------------------------------------------------------------
 
-    def dispatched(self, response: Any) -> Any:
-        """dispatch returned: the coroutine that sends its response, or None when this
-        call forwards the app's messages itself or hands the response to a helper task."""
+    def untouched(self, response: _StreamingResponse) -> bool:
+        """Whether the call_next() response still has its body unread (headers or status may have
+        changed): then the app's later messages can be forwarded by its send()."""
+        if self.app_ended:
+            return False
+        stream = response._stream
+        return stream is None or (stream.__class__ is _BodyStream and stream.call is self and not stream.started)
+
+    def forwards(self, response: Any) -> bool:
+        """Whether dispatch returned the untouched call_next() response: the common case."""
         own = self.response
-        if own is not None and response is own and not self.app_ended:
-            stream = own.body_iterator
-            if stream.__class__ is _BodyStream and not stream.started:  # type: ignore[attr-defined]
-                # The common case: the call_next() response, maybe with new headers or status.
-                self.forwarding = True
-                self.waiting = None
-                return None
+        if response is not own or own is None or not self.untouched(own):
+            return False
+        self.forwarding = True
+        self.waiting = None
+        return True
+
+    async def send_start(self) -> None:
+        response: Any = self.response
+        if response.info is not None:
+            await self.send({"type": "http.response.debug", "info": response.info})
+        await self.send(
+            {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+        )
+
+    def dispatched(self, response: Any) -> Any:
+        """dispatch returned something other than the untouched call_next() response: the
+        coroutine that sends it, or None when a helper task sends it."""
         if (
             self.app_ctx is not None
+            and self.app_task is None
             and not self.app_ended
             and type(response).__call__ is not _StreamingResponse.__call__
             and hasattr(response, "body_iterator")
@@ -439,20 +500,8 @@ class _Call:
             self.start_helper(response)
             return None
         self.sending = True
-        self.coro = response(self.scope, self.request.wrapped_receive, self.send)
+        self.coro = response(self.scope, self.wrapped_receive, self.send)
         return self.coro
-
-    async def forward_start(self) -> None:
-        response = self.response
-        assert response is not None
-        try:
-            if response.info is not None:
-                await self.send({"type": "http.response.debug", "info": response.info})
-            await self.send(
-                {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
-            )
-        except BaseException as error:
-            raise self.failed(error)
 
     async def forward_end(self) -> None:
         response = self.response
@@ -466,13 +515,86 @@ class _Call:
         if self.app_ctx is not None:
             raise AssertionError()
         self.app_ctx = contextvars.copy_context()
-        if self.marker is not self.marker_function():
-            self.inline = False
-        response: Response = await _CALL_NEXT
+        if self.driving and ((self.task is None and not _asyncio_task_states) or self.inline_here()):
+            # Awaited by dispatch itself, in the request's task, with no new cancel scope:
+            # the app runs inline.
+            response: Response = await _CALL_NEXT
+            return response
+        return await self.call_next_in_task()
+
+    def inline_here(self) -> bool:
+        """Whether call_next() runs in the task dispatch started in, with the same innermost
+        cancel scope (so leaving dispatch's scopes from inside the app's send() nests)."""
+        loop = _get_running_loop()
+        if loop is None:
+            task = _trio_task()
+            return task is self.task and task._cancel_status is self.cancel_scope
+        if _asyncio_current_task is not None:
+            # Python 3.12+: an eager task may run inside our drive; otherwise `driving` is proof.
+            task = _asyncio_current_task(loop)
+            if task is not self.task:
+                return False
+        elif not _asyncio_task_states:
+            return True
+        else:
+            task = _current_tasks.get(loop)
+        state = self.state
+        if state is None:
+            # The task had no anyio state when dispatch started: any it has now is dispatch's.
+            state = _asyncio_task_states.get(_ref(task))
+            return state is None or state.cancel_scope is None
+        return state.cancel_scope is self.cancel_scope  # type: ignore[no-any-return]
+
+    async def call_next_in_task(self) -> Response:
+        """Slow path: the app in a detached task, its messages read from a memory stream."""
+        assert self.app_ctx is not None
+        send_stream, receive_stream = anyio.create_memory_object_stream[Message](0)
+        self.app_stream = receive_stream
+
+        async def send_no_error(message: Message) -> None:
+            # The app goes on (to its next chunk, or its background tasks after the last one)
+            # once the response side asks for the next message or is done.
+            ack = self.app_ack = anyio.Event()
+            try:
+                await send_stream.send(message)
+            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+                return
+            await ack.wait()
+
+        async def run_app() -> None:
+            with send_stream:
+                await self.middleware.app(self.scope, self.app_receive, send_no_error)
+
+        self.app_task = task = _Detached(run_app, self.app_ctx)
+        info = None
+        while True:
+            self.release_app()
+            try:
+                message = await receive_stream.receive()
+            except anyio.EndOfStream:
+                error = await task.wait()
+                self.app_error_raised = True
+                if error is not None:
+                    raise error from None
+                raise RuntimeError("No response returned.") from None
+            message_type = message["type"]
+            if message_type == "http.response.debug" and info is None:
+                info = message.get("info")
+                if info is not None:
+                    continue
+            if message_type != "http.response.start":
+                raise AssertionError()
+            break
+        response = _StreamingResponse(
+            status_code=message["status"], content=_stream_body(self, receive_stream), info=info
+        )
+        response.raw_headers = message["headers"]
         return response
 
-    def resume(self, value: Any, exc: BaseException | None = None) -> _Drive:
-        return _Drive(self, value, exc)
+    def release_app(self) -> None:
+        ack = self.app_ack
+        if ack is not None:
+            ack.set()
 
     def failed(self, error: BaseException) -> BaseException:
         """The dispatch side raised: what to raise from where it was driven."""
@@ -491,7 +613,7 @@ class _Call:
 
         async def send_response() -> None:
             try:
-                await response(self.scope, self.request.wrapped_receive, self.send)
+                await response(self.scope, self.wrapped_receive, self.send)
             finally:
                 self.helper_receive.close()
 
@@ -502,12 +624,12 @@ class _Call:
     async def app_receive(self) -> Message:
         if self.done:
             return {"type": "http.disconnect"}
-        return await self.request.wrapped_receive()
+        return await self.wrapped_receive()
 
     async def app_send(self, message: Message) -> None:
         if self.forwarding:
-            message_type = message["type"]
             try:
+                message_type = message["type"]
                 if message_type == "http.response.body":
                     body = message.get("body", b"")
                     if body:
@@ -515,7 +637,11 @@ class _Call:
                     if not message.get("more_body", False):
                         self.forwarding = False
                         self.app_ended = True
-                        await self.forward_end()
+                        self.done = True
+                        await self.send({"type": "http.response.body", "body": b"", "more_body": False})
+                        background = self.response.background  # type: ignore[union-attr]
+                        if background is not None:
+                            await background()
                 elif message_type == "http.response.pathsend":
                     self.forwarding = False
                     self.app_ended = True
@@ -537,27 +663,60 @@ class _Call:
                 if self.info is not None:
                     return
             if message_type != "http.response.start":
-                await self.resume(None, AssertionError())
+                await _drive(self, None, AssertionError())
                 return
-            response = _StreamingResponse(status_code=message["status"], content=_BodyStream(self), info=self.info)
+            # The call_next() response, built without running __init__: this is per request.
+            response = self.response = _new(_StreamingResponse)
+            response.status_code = message["status"]
             response.raw_headers = message["headers"]
-            self.response = response
-            await self.resume(response)
+            response._call = self
+            if self.info is not None:
+                response.info = self.info
+            # Resume dispatch with it; the usual outcome, dispatch returning this very response,
+            # is handled here without the general driver.
+            self.driving = True
+            returned = _NOTHING
+            try:
+                yielded = self.ctx.run(self.coro.send, response)
+            except StopIteration as stop:
+                returned = stop.value
+            except BaseException as error:
+                self.driving = False
+                raise self.failed(error)
+            self.driving = False
+            if returned is _NOTHING:
+                if yielded.__class__ is _Sentinel:
+                    self.waiting = yielded
+                else:
+                    await _drive(self, yielded=yielded)
+            elif returned is response and response._stream is None and not self.app_ended:
+                self.forwarding = True
+                self.waiting = None
+                try:
+                    if response.info is not None:
+                        await self.send({"type": "http.response.debug", "info": response.info})
+                    await self.send(
+                        {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+                    )
+                except BaseException as error:
+                    raise self.failed(error)
+            else:
+                await _drive(self, returned=returned)
         elif waiting is _NEXT_CHUNK:
             message_type = message["type"]
             if message_type == "http.response.body":
                 body = message.get("body", b"")
                 if message.get("more_body", False):
                     if body:
-                        await self.resume(body)
+                        await _drive(self, body, None)
                 else:
                     self.app_ended = True
-                    await self.resume(_Last(body) if body else _END)
+                    await _drive(self, _Last(body) if body else _END, None)
             elif message_type == "http.response.pathsend":
                 self.app_ended = True
-                await self.resume(message)
+                await _drive(self, message, None)
             else:
-                await self.resume(None, AssertionError())
+                await _drive(self, None, AssertionError())
         # Otherwise the response is complete or was replaced: like the reference, drop the message.
 
     async def feed_helper(self, message: Message) -> None:
@@ -577,88 +736,136 @@ class _Call:
         except (anyio.BrokenResourceError, anyio.ClosedResourceError):
             pass
 
-    async def run_app_detached(self) -> BaseException | None:
-        """Slow path: the app in its own task, its messages fed to the dispatch side from here."""
-        assert self.app_ctx is not None
-        send_stream, receive_stream = anyio.create_memory_object_stream[Any](0)
-
-        async def send_no_error(message: Message) -> None:
-            try:
-                await send_stream.send(message)
-            except (anyio.BrokenResourceError, anyio.ClosedResourceError):
-                pass
-
-        async def run_app() -> None:
-            with send_stream:
-                await self.middleware.app(self.scope, self.app_receive, send_no_error)
-
-        app_task = _Detached(run_app, self.app_ctx)
-        try:
-            with receive_stream:
-                async for message in receive_stream:
-                    await self.app_send(message)
-                    if self.done:
-                        break
-        except BaseException:
-            app_task.cancel()
-            raise
-        return await app_task.wait()
-
     # -- the driver -------------------------------------------------------------------------
 
-    async def run(self) -> None:
-        self.coro = self.middleware.dispatch_func(self.request, self.call_next)
-        self.marker_function = _scope_marker_function()
-        self.marker = self.marker_function()
+    @types.coroutine
+    def run(self) -> Generator[Any, Any, None]:
+        """The whole request: dispatch up to call_next(), then the app (inline, stepped in its
+        own context, or in a task), then whatever is left of dispatch."""
+        middleware = self.middleware
+        scope = self.scope
+        request = _new(_CachedRequest)
+        request.scope = scope
+        request._receive = self.dispatch_receive
+        request._recorder = self
+        self.request = request
+        self.ctx = contextvars.copy_context()
+        # Where dispatch starts: call_next() checks it is awaited from the same task, with
+        # no cancel scope entered in between. With no anyio task state anywhere (asyncio, no
+        # cancel scope yet), the checks are skipped: a plain task holds no anyio scope.
+        loop = _get_running_loop()
+        if loop is None:
+            task = self.task = _trio_task()
+            self.cancel_scope = task._cancel_status
+        else:
+            if _asyncio_current_task is not None:
+                self.task = _asyncio_current_task(loop)
+            if _asyncio_task_states:
+                task = _current_tasks.get(loop) if _asyncio_current_task is None else self.task
+                state = self.state = _asyncio_task_states.get(_ref(task))
+                if state is not None:
+                    self.cancel_scope = state.cancel_scope
+        dispatched: Any = middleware.dispatch_func(request, self.call_next)
+        # Any awaitable will do, as for a plain await: a coroutine is stepped as it is.
+        self.coro = dispatched if type(dispatched) is types.CoroutineType else dispatched.__await__()
         try:
-            await self.resume(None)
-            if self.done or self.waiting is not _CALL_NEXT:
-                return
-            assert self.app_ctx is not None
-            app_exc: BaseException | None = None
-            if self.inline:
+            # dispatch's first step, usually up to call_next(), taken here without the driver.
+            self.driving = True
+            returned = _NOTHING
+            try:
+                yielded = self.ctx.run(self.coro.send, None)
+            except StopIteration as stop:
+                returned = stop.value
+            except BaseException as error:
+                self.driving = False
+                raise self.failed(error)
+            self.driving = False
+            if returned is not _NOTHING:
+                yield from _drive(self, returned=returned)
+            elif yielded is _CALL_NEXT:
+                self.waiting = yielded
+            else:
+                yield from _drive(self, yielded=yielded)
+            if self.waiting is _CALL_NEXT:
+                # The app in this task, stepped in its own context; dispatch is resumed from
+                # inside its send().
+                assert self.app_ctx is not None
+                coro: Any = middleware.app(scope, self.app_receive, self.app_send)
+                run = self.app_ctx.run
+                app_exc: BaseException | None = None
                 self.in_app = True
                 try:
-                    await _InContext(self.app_ctx, self.middleware.app(self.scope, self.app_receive, self.app_send))
-                except BaseException as exc:
-                    if self.abort is not None and _contains(exc, self.abort):
+                    value: Any = None
+                    exc: BaseException | None = None
+                    while True:
+                        try:
+                            yielded = run(coro.send, value) if exc is None else run(coro.throw, exc)
+                        except StopIteration:
+                            break
+                        try:
+                            value, exc = (yield yielded), None
+                        except GeneratorExit:
+                            coro.close()
+                            raise
+                        except BaseException as error:
+                            value, exc = None, error
+                except BaseException as error:
+                    if self.abort is not None and _contains(error, self.abort):
                         raise self.abort.__cause__ from None  # type: ignore[misc]
-                    if not isinstance(exc, Exception):
+                    if not isinstance(error, Exception):
                         raise
-                    app_exc = exc
+                    app_exc = error
                 self.in_app = False
-            else:
-                app_exc = await self.run_app_detached()
-                if app_exc is not None and not isinstance(app_exc, Exception):
+                self.app_ended = True
+                if self.forwarding and not self.done:
+                    # The app stopped without ending its body (it returned, or raised mid-stream).
+                    self.forwarding = False
+                    yield from self.forward_end().__await__()
+                if self.helper is not None:
+                    self.helper_send.close()
+                    helper_exc = yield from self.helper.wait().__await__()
+                    self.done = True
+                    if helper_exc is not None:
+                        raise helper_exc
+                while not self.done:
+                    if self.waiting is _CALL_NEXT:
+                        failure, app_exc = app_exc or RuntimeError("No response returned."), None
+                        yield from _drive(self, None, failure)
+                    elif self.waiting is _NEXT_CHUNK:
+                        yield from _drive(self, _END, None)
+                    else:  # pragma: no cover - defensive: nothing left to drive
+                        break
+                if app_exc is not None:
                     raise app_exc
-            self.app_ended = True
-            if self.forwarding and not self.done:
-                # The app stopped without ending its body (it returned, or raised mid-stream).
-                self.forwarding = False
-                await self.forward_end()
-            if self.helper is not None:
-                self.helper_send.close()
-                helper_exc = await self.helper.wait()
+            elif self.app_task is not None:
+                # The app ran in a task of its own and the response is sent: from now on the
+                # app only sees disconnects, and what it still sends is dropped.
                 self.done = True
-                if helper_exc is not None:
-                    raise helper_exc
-            while not self.done:
-                if self.waiting is _CALL_NEXT:
-                    error, app_exc = app_exc or RuntimeError("No response returned."), None
-                    await self.resume(None, error)
-                elif self.waiting is _NEXT_CHUNK:
-                    await self.resume(_END)
-                else:  # pragma: no cover - defensive: nothing left to drive
-                    break
-            if app_exc is not None:
-                raise app_exc
+                self.app_stream.close()
+                self.release_app()
+                app_error = yield from self.app_task.wait().__await__()
+                if app_error is not None and not self.app_error_raised:
+                    raise app_error
+        except BaseException:
+            app_task = self.app_task
+            if app_task is not None and not app_task.finished.is_set():
+                app_task.cancel()
+                with anyio.CancelScope(shield=True):
+                    yield from app_task.finished.wait().__await__()
+            raise
         finally:
             if not self.done:
                 self.coro.close()
+            # The request and the response's body stream point back here: drop those loops so
+            # that reference counting frees this request, not the garbage collector.
+            self.request = self.response = None
             # Dispatch ran in a copy of our context; what it set stays visible to the caller.
-            for var, value in self.ctx.items():
-                if var.get(_MISSING) is not value:
-                    var.set(value)
+            # Contexts nobody wrote to share their storage, so this compare is cheap.
+            ctx = self.ctx
+            if ctx != contextvars.copy_context():
+                for var, value in ctx.items():
+                    if var.get(_MISSING) is not value:
+                        var.set(value)
 
 
 class BaseHTTPMiddleware:
@@ -670,7 +877,12 @@ class BaseHTTPMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        await _Call(self, scope, receive, send).run()
+        call = _new(_Call)
+        call.middleware = self
+        call.scope = scope
+        call.receive = receive
+        call.send = send
+        await call.run()
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         raise NotImplementedError()  # pragma: no cover
