@@ -394,33 +394,42 @@ cdef str _unescape_latin1(const unsigned char *p, Py_ssize_t size, int flags):
             PyMem_Free(buf)
 
 
+cdef inline Py_ssize_t _scan_pair(
+    const unsigned char *p, Py_ssize_t start, Py_ssize_t n, Py_ssize_t *eq, int *flags, int *name_flags
+):
+    """Where the pair at `start` of a latin-1 query string ends (its '&' or n), with the position of
+    its first '=' (or -1) and what needs unescaping in the name and in the value (or the lone name)."""
+    cdef Py_ssize_t end = start
+    cdef unsigned char c
+    eq[0] = -1
+    flags[0] = 0
+    name_flags[0] = 0
+    while end < n:
+        c = p[end]
+        if c == 38:  # &
+            break
+        if c == 61:  # =
+            if eq[0] < 0:
+                eq[0] = end
+                name_flags[0] = flags[0]
+                flags[0] = 0
+        elif c == 37:  # %
+            flags[0] |= _PERCENT
+        elif c == 43:  # +
+            flags[0] |= _PLUS
+        elif c > 127:
+            flags[0] |= _NON_ASCII
+        end += 1
+    return end
+
+
 cdef void _query_latin1(const unsigned char *p, Py_ssize_t n, list pairs, dict mapping) except *:
     """Appends each pair of a latin-1 query string to `pairs` and, if given, sets it in `mapping`."""
     cdef Py_ssize_t start = 0, end, eq
     cdef int flags, name_flags
-    cdef unsigned char c
     cdef str name, value
     while start < n:
-        end = start
-        eq = -1
-        flags = 0
-        name_flags = 0
-        while end < n:
-            c = p[end]
-            if c == 38:  # &
-                break
-            if c == 61:  # =
-                if eq < 0:
-                    eq = end
-                    name_flags = flags
-                    flags = 0
-            elif c == 37:  # %
-                flags |= _PERCENT
-            elif c == 43:  # +
-                flags |= _PLUS
-            elif c > 127:
-                flags |= _NON_ASCII
-            end += 1
+        end = _scan_pair(p, start, n, &eq, &flags, &name_flags)
         if end > start:
             if eq < 0:
                 name = _name(p + start, end - start, True) if flags == 0 else _unescape_latin1(p + start, end - start, flags)
@@ -533,29 +542,9 @@ def query_get(query_string, key, default=None):
     cdef Py_ssize_t start = 0, end, eq, name_end
     cdef Py_ssize_t found_start = -1, found_end = 0
     cdef int flags, name_flags, found_flags = 0
-    cdef unsigned char c
     cdef bint match
     while start < n:
-        end = start
-        eq = -1
-        flags = 0
-        name_flags = 0
-        while end < n:
-            c = p[end]
-            if c == 38:  # &
-                break
-            if c == 61:  # =
-                if eq < 0:
-                    eq = end
-                    name_flags = flags
-                    flags = 0
-            elif c == 37:  # %
-                flags |= _PERCENT
-            elif c == 43:  # +
-                flags |= _PLUS
-            elif c > 127:
-                flags |= _NON_ASCII
-            end += 1
+        end = _scan_pair(p, start, n, &eq, &flags, &name_flags)
         if end > start:
             if eq < 0:
                 name_end = end

@@ -596,6 +596,20 @@ class _Call(_Recorder):
         if ack is not None:
             ack.set()
 
+    def step(self, value: Any) -> tuple[Any, Any]:
+        """One step of dispatch's coroutine: (what it returned, or _NOTHING; what it yielded)."""
+        self.driving = True
+        try:
+            yielded = self.ctx.run(self.coro.send, value)
+        except StopIteration as stop:
+            self.driving = False
+            return stop.value, None
+        except BaseException as error:
+            self.driving = False
+            raise self.failed(error)
+        self.driving = False
+        return _NOTHING, yielded
+
     def failed(self, error: BaseException) -> BaseException:
         """The dispatch side raised: what to raise from where it was driven."""
         self.done = True
@@ -674,16 +688,7 @@ class _Call(_Recorder):
                 response.info = self.info
             # Resume dispatch with it; the usual outcome, dispatch returning this very response,
             # is handled here without the general driver.
-            self.driving = True
-            returned = _NOTHING
-            try:
-                yielded = self.ctx.run(self.coro.send, response)
-            except StopIteration as stop:
-                returned = stop.value
-            except BaseException as error:
-                self.driving = False
-                raise self.failed(error)
-            self.driving = False
+            returned, yielded = self.step(response)
             if returned is _NOTHING:
                 if yielded.__class__ is _Sentinel:
                     self.waiting = yielded
@@ -770,16 +775,7 @@ class _Call(_Recorder):
         self.coro = dispatched if type(dispatched) is types.CoroutineType else dispatched.__await__()
         try:
             # dispatch's first step, usually up to call_next(), taken here without the driver.
-            self.driving = True
-            returned = _NOTHING
-            try:
-                yielded = self.ctx.run(self.coro.send, None)
-            except StopIteration as stop:
-                returned = stop.value
-            except BaseException as error:
-                self.driving = False
-                raise self.failed(error)
-            self.driving = False
+            returned, yielded = self.step(None)
             if returned is not _NOTHING:
                 yield from _drive(self, returned=returned)
             elif yielded is _CALL_NEXT:
