@@ -40,15 +40,11 @@ async def serve(
     scope_type = scope["type"]
     if "router" not in scope:
         scope["router"] = router
-    response_started = False
-
-    # One tracker stands for every layer's: each of them sees the same messages.
-    def sender(message: Message) -> Awaitable[None]:
-        nonlocal response_started
-        if message["type"] == "http.response.start":
-            response_started = True
-        return send(message)
-
+    # Whether the response started, as every layer's send wrapper would tell (they all see the same
+    # messages). The common path tracks it in `started` and wraps nothing; any other path gets a
+    # tracking send, with the flag in `state`.
+    started = False
+    state: list[bool] | None = None
     try:
         try:
             route, direct = router._route_for(scope, scope_type)
@@ -56,12 +52,13 @@ async def serve(
                 if scope_type == "http":
                     methods = route.methods  # type: ignore[union-attr]
                     if not methods or scope["method"] in methods:
-                        request = Request(scope, receive, sender)
+                        # Request only hands `send` to send_push_promise, whose messages never start a response.
+                        request = Request(scope, receive, send)
                         try:
                             response = await direct[1](request)
                             if type(response).__call__ is _RESPONSE_CALL:
                                 # Response.__call__ without its frame; the start marks the response begun.
-                                response_started = True
+                                started = True
                                 await send(
                                     {
                                         "type": "http.response.start",
@@ -73,16 +70,22 @@ async def serve(
                                 if response.background is not None:
                                     await response.background()
                             else:
-                                await response(scope, receive, sender)
+                                state = [False]
+                                await response(scope, receive, _tracking(send, state))
                         except Exception as exc:
-                            await handle_exception(exc, handlers, request, response_started, scope, receive, sender)
+                            if state is None:
+                                state = [started]
+                            await handle_exception(
+                                exc, handlers, request, state[0], scope, receive, _tracking(send, state)
+                            )
                         return
                 else:
-                    session = WebSocket(scope, receive, sender)
+                    # Websocket messages never start an http response: nothing to track.
+                    session = WebSocket(scope, receive, send)
                     try:
                         await direct[1](session)
                     except Exception as exc:
-                        await handle_exception(exc, handlers, session, response_started, scope, receive, sender)
+                        await handle_exception(exc, handlers, session, False, scope, receive, send)
                     return
             if route is not None:
                 if scope_type == "http" and type(route).handle is _ROUTE_HANDLE:
@@ -92,26 +95,51 @@ async def serve(
                         answer = PlainTextResponse(
                             "Method Not Allowed", status_code=405, headers={"Allow": ", ".join(methods)}
                         )
-                        await answer(scope, receive, sender)
+                        started = True
+                        await send(_start(answer))
+                        await send({"type": "http.response.body", "body": answer.body})
                         return
-                await route.handle(scope, receive, sender)
+                state = [False]
+                await route.handle(scope, receive, _tracking(send, state))
                 return
             if getattr(router.default, "__func__", None) is _NOT_FOUND and scope_type == "http":
                 redirect_url = router._redirect_for(scope)
                 if redirect_url is not None:
-                    await RedirectResponse(url=redirect_url)(scope, receive, sender)
+                    state = [False]
+                    await RedirectResponse(url=redirect_url)(scope, receive, _tracking(send, state))
                     return
                 if _default_answer(handlers, 404):
-                    await PlainTextResponse("Not Found", status_code=404)(scope, receive, sender)
+                    answer = PlainTextResponse("Not Found", status_code=404)
+                    started = True
+                    await send(_start(answer))
+                    await send({"type": "http.response.body", "body": answer.body})
                     return
-            await router._unmatched(scope, receive, sender)
+            state = [False]
+            await router._unmatched(scope, receive, _tracking(send, state))
         except Exception as exc:
-            await handle_exception(exc, handlers, None, response_started, scope, receive, sender)
+            if state is None:
+                state = [started]
+            await handle_exception(exc, handlers, None, state[0], scope, receive, _tracking(send, state))
     except Exception as exc:
         if errors is None:
             raise
-        await errors.answer(exc, scope, receive, send, response_started)
+        await errors.answer(exc, scope, receive, send, started if state is None else state[0])
         raise
+
+
+def _start(response: Response) -> Message:
+    return {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
+
+
+def _tracking(send: Send, state: list[bool]) -> Send:
+    """`send`, recording in state[0] when the response starts."""
+
+    def sender(message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            state[0] = True
+        return send(message)
+
+    return sender
 
 
 def _default_answer(handlers: tuple[Any, Any], status_code: int) -> bool:

@@ -14,7 +14,11 @@ from typing import Any as _Any
 
 __all__ = ["build_headers", "configure", "content_type", "init_response"]
 
-_bases: dict[str, _Any] = {"render": None, "json_render": None, "json_dumps": None, "init_headers": None}
+# The framework's own methods, set by configure(); module globals are the cheapest reads here.
+_render: _Any = None
+_json_render: _Any = None
+_json_dumps: _Any = None
+_init_headers: _Any = None
 
 # Header values repeat across responses: encode each distinct content type once per process.
 _content_types: dict[tuple[str, str], bytes] = {}
@@ -27,10 +31,11 @@ def configure(
     json_dumps: _Callable[[_Any], bytes],
     init_headers: _Callable[..., _Any],
 ) -> None:
-    _bases["render"] = render
-    _bases["json_render"] = json_render
-    _bases["json_dumps"] = json_dumps
-    _bases["init_headers"] = init_headers
+    global _render, _json_render, _json_dumps, _init_headers
+    _render = render
+    _json_render = json_render
+    _json_dumps = json_dumps
+    _init_headers = init_headers
 
 
 def content_type(media_type: str, charset: str) -> bytes:
@@ -68,7 +73,8 @@ def build_headers(
         length = len(body)
         raw.append((b"content-length", _LENGTHS[length] if length < 1024 else str(length).encode("latin-1")))
     if media_type is not None and populate_type:
-        raw.append((b"content-type", content_type(media_type, charset)))
+        value = _content_types.get((media_type, charset))
+        raw.append((b"content-type", content_type(media_type, charset) if value is None else value))
     return raw
 
 
@@ -88,19 +94,21 @@ def init_response(
     cls = type(self)
     render = cls.render
     body: _Any
-    if render is _bases["render"]:
+    if render is _render:
         if content is None:
             body = b""
+        elif type(content) is str:
+            body = content.encode(self.charset)
         elif type(content) is bytes or isinstance(content, (bytes, memoryview)):
             body = content
         else:
             body = content.encode(self.charset)
-    elif render is _bases["json_render"]:
-        body = _bases["json_dumps"](content)
+    elif render is _json_render:
+        body = _json_dumps(content)
     else:
         body = self.render(content)
     self.body = body
-    if cls.init_headers is _bases["init_headers"]:
+    if cls.init_headers is _init_headers:
         self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
