@@ -17,14 +17,21 @@ from typing import TYPE_CHECKING, Any
 
 from fastframe._exception_handler import SCOPE_KEY, handle_exception
 from fastframe.exceptions import HTTPException
+
+# fastframe.middleware.exceptions imports this module: its ExceptionMiddleware is read at call time.
+from fastframe.middleware import exceptions as _exception_middleware
 from fastframe.requests import Request
 from fastframe.responses import PlainTextResponse, RedirectResponse, Response
+from fastframe.routing import Route, Router
 from fastframe.websockets import WebSocket
 
 if TYPE_CHECKING:
     from fastframe.middleware.errors import ServerErrorMiddleware
-    from fastframe.routing import Router
     from fastframe.types import Message, Receive, Scope, Send
+
+_RESPONSE_CALL = Response.__call__
+_ROUTE_HANDLE = Route.handle
+_NOT_FOUND = Router.not_found
 
 
 async def serve(
@@ -147,13 +154,11 @@ def _default_answer(handlers: tuple[Any, Any], status_code: int) -> bool:
     if status_code in handlers[1]:
         return False
     handler = handlers[0].get(HTTPException)
-    return getattr(handler, "__func__", None) is _HTTP_EXCEPTION
+    return getattr(handler, "__func__", None) is _exception_middleware.ExceptionMiddleware.http_exception
 
 
 def plain_router(app: Any) -> Router | None:
     """`app` when it is a Router whose dispatch is ours, with no middleware of its own, else None."""
-    from fastframe.routing import Router
-
     kind = type(app)
     if not isinstance(app, Router) or kind.__call__ is not Router.__call__ or kind.app is not Router.app:
         return None
@@ -163,20 +168,3 @@ def plain_router(app: Any) -> Router | None:
     if getattr(stack, "__func__", None) is not Router.app or getattr(stack, "__self__", None) is not app:
         return None
     return app
-
-
-def _bind() -> None:
-    """Called once fastframe.routing is loaded (it imports this module, so this can't import it first)."""
-    global _ROUTE_HANDLE, _NOT_FOUND, _HTTP_EXCEPTION
-    from fastframe.middleware.exceptions import ExceptionMiddleware
-    from fastframe.routing import Route, Router
-
-    _ROUTE_HANDLE = Route.handle
-    _NOT_FOUND = Router.not_found
-    _HTTP_EXCEPTION = ExceptionMiddleware.http_exception
-
-
-_RESPONSE_CALL = Response.__call__
-_ROUTE_HANDLE: Any = None
-_NOT_FOUND: Any = None
-_HTTP_EXCEPTION: Any = None

@@ -16,9 +16,9 @@ from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope,
 AppType = TypeVar("AppType", bound="Starlette")
 
 
-def _plain_stack(stack: ASGIApp) -> tuple[ASGIApp, ServerErrorMiddleware, tuple[Any, Any], Router] | None:
-    """(stack, its error middleware, its exception handlers, its router) when the stack is the default
-    one (no user middleware), which fastframe._dispatch.serve runs in one frame."""
+def _plain_stack(stack: ASGIApp) -> tuple[ServerErrorMiddleware, tuple[Any, Any], Router] | None:
+    """(the stack, which is its error middleware; its exception handlers; its router) when the stack is
+    the default one (no user middleware), which fastframe._dispatch.serve runs in one frame."""
     if type(stack).__call__ is not ServerErrorMiddleware.__call__ or not isinstance(stack, ServerErrorMiddleware):
         return None
     inner = stack.app
@@ -27,7 +27,7 @@ def _plain_stack(stack: ASGIApp) -> tuple[ASGIApp, ServerErrorMiddleware, tuple[
     router = inner._router
     if router is None or inner.app is not router:
         return None
-    return stack, stack, inner._handlers, router
+    return stack, inner._handlers, router
 P = ParamSpec("P")
 
 __all__ = ["Starlette", "FastFrame"]
@@ -53,7 +53,7 @@ class Starlette:
         self.exception_handlers = {} if exception_handlers is None else dict(exception_handlers)
         self.user_middleware = [] if middleware is None else list(middleware)
         self.middleware_stack: ASGIApp | None = None
-        self._plain: tuple[ASGIApp, ServerErrorMiddleware, tuple[Any, Any], Router] | None = None
+        self._plain: tuple[ServerErrorMiddleware, tuple[Any, Any], Router] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         debug = self.debug
@@ -96,10 +96,10 @@ class Starlette:
         if plain is not None and plain[0] is stack:
             scope_type = scope["type"]
             if scope_type == "http":
-                await serve(plain[3], plain[2], plain[1], scope, receive, send)
+                await serve(plain[2], plain[1], plain[0], scope, receive, send)
                 return
             if scope_type == "websocket":
-                await serve(plain[3], plain[2], None, scope, receive, send)
+                await serve(plain[2], plain[1], None, scope, receive, send)
                 return
         await stack(scope, receive, send)
 

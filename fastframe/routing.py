@@ -835,7 +835,3 @@ class Router:
         name: str | None = None,
     ) -> None:
         self.routes.append(WebSocketRoute(path, endpoint=endpoint, name=name))
-
-from fastframe import _dispatch  # noqa: E402
-
-_dispatch._bind()

@@ -3,7 +3,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Mapping
 from typing import Any
 
-from fastframe._dispatch import plain_router, serve
+# A module import: fastframe._dispatch imports this module too.
+from fastframe import _dispatch
 from fastframe._exception_handler import (
     SCOPE_KEY,
     ExceptionHandlers,
@@ -43,7 +44,7 @@ class ExceptionMiddleware:
         # one tuple shared by every request; the dicts are live, so later
         # add_exception_handler calls are still seen
         self._handlers = (self._exception_handlers, self._status_handlers)
-        self._router = plain_router(app)
+        self._router = _dispatch.plain_router(app)
 
     def add_exception_handler(
         self,
@@ -62,7 +63,7 @@ class ExceptionMiddleware:
             return
         router = self._router
         if router is not None and self.app is router:
-            await serve(router, self._handlers, None, scope, receive, send)
+            await _dispatch.serve(router, self._handlers, None, scope, receive, send)
             return
         scope[SCOPE_KEY] = handlers = self._handlers
         response_started = False
