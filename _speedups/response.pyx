@@ -7,7 +7,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
 
-__all__ = ["build_headers", "configure", "content_type", "init_response"]
+__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response"]
 
 cdef object _render = None
 cdef object _json_render = None
@@ -113,3 +113,19 @@ def init_response(self, content=None, status_code=200, headers=None, media_type=
         self.raw_headers = _build(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+
+
+cdef class Tracker:
+    """`send`, noting in `started` when a message starts an http response."""
+
+    cdef public object send
+    cdef public bint started
+
+    def __init__(self, send):
+        self.send = send
+        self.started = False
+
+    def __call__(self, message):
+        if message["type"] == "http.response.start":
+            self.started = True
+        return self.send(message)

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 cimport cython
 
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
-from cpython.long cimport PyLong_AsSsize_t
+from cpython.long cimport PyLong_AsLong, PyLong_AsSsize_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF
@@ -45,6 +45,7 @@ __all__ = [
     "Resolver",
     "RouteTable",
     "TableKey",
+    "route_for",
 ]
 
 # This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
@@ -528,6 +529,9 @@ cdef inline object _get(object mapping, object key, object default):
     return mapping.get(key, default)
 
 
+cdef tuple _NO_ROUTE = (None, None)
+
+
 cdef class Resolver:
     """Compiled twin of the pure Resolver: the same matching, in order, without a Python frame per
     candidate. Every route attribute is read per request, as the pure twin does."""
@@ -540,10 +544,12 @@ cdef class Resolver:
     cdef Py_ssize_t _size
     cdef object _first
     cdef object _last
+    cdef tuple _answers
+    cdef tuple _partials
 
     @cython.boundscheck(True)
     @cython.wraparound(True)
-    def __init__(self, RouteTable table, plans, full, partial, routes):
+    def __init__(self, RouteTable table, plans, full, partial, routes, direct=None):
         self._table = table
         self._plans = tuple(plans)
         self._full = full
@@ -552,21 +558,44 @@ cdef class Resolver:
         self._size = len(routes)
         self._first = routes[0] if self._size > 0 else None
         self._last = routes[-1] if self._size > 0 else None
+        if direct is None:
+            direct = [None] * len(self._plans)
+        # lookup's answers, made once: (route, direct entry) for a full match, (route, None) for a partial.
+        self._answers = tuple([(plan[1], entry) for plan, entry in zip(self._plans, direct, strict=True)])
+        self._partials = tuple([(plan[1], None) for plan in self._plans])
 
-    @cython.boundscheck(True)
-    @cython.wraparound(True)
+    cdef inline bint _fresh(self, routes):
+        return routes is self._routes and len(routes) == self._size and (
+            self._size == 0 or (routes[0] is self._first and routes[self._size - 1] is self._last)
+        )
+
     def resolve(self, scope, routes):
-        if routes is not self._routes or len(routes) != self._size or (
-            self._size and (routes[0] is not self._first or routes[-1] is not self._last)
-        ):
+        if not self._fresh(routes):
             return None
+        return self._find(scope)
+
+    cpdef lookup(self, scope, routes):
+        """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
+        none; None, without looking, when the routes changed."""
+        if not self._fresh(routes):
+            return None
+        return self._answer(self._find(scope))
+
+    cdef inline tuple _answer(self, Py_ssize_t index):
+        if index >= 0:
+            return <tuple>PyTuple_GET_ITEM(self._answers, index)
+        if index == -1:
+            return _NO_ROUTE
+        return <tuple>PyTuple_GET_ITEM(self._partials, -2 - index)
+
+    cdef Py_ssize_t _find(self, scope) except? -3:
         cdef object path = scope["path"]
         cdef object root_path = _get(scope, "root_path", "")
         cdef object route_path = path
-        cdef Py_ssize_t index, partial = -1, n
+        cdef Py_ssize_t index, partial = -1, n, position
         cdef long kind
-        cdef tuple candidates
-        cdef object route, found, params, outer, path_params, methods, convertors, match, child_scope
+        cdef tuple candidates, plan
+        cdef object route, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
         cdef object partial_scope = None
         if root_path and path.startswith(root_path):
             if len(path) == len(root_path):
@@ -577,8 +606,9 @@ cdef class Resolver:
         n = PyTuple_GET_SIZE(candidates)
         for position in range(n):
             index = PyLong_AsSsize_t(<object>PyTuple_GET_ITEM(candidates, position))
-            kind_of, route, matcher = self._plans[index]
-            kind = kind_of
+            plan = <tuple>PyTuple_GET_ITEM(self._plans, index)
+            kind = PyLong_AsLong(<object>PyTuple_GET_ITEM(plan, 0))
+            route = <object>PyTuple_GET_ITEM(plan, 1)
             if kind <= 3:
                 if kind == 0 or kind == 2:
                     if route_path != route.path and route.path_regex.match(route_path) is None:
@@ -610,6 +640,7 @@ cdef class Resolver:
                 scope["path_params"] = path_params
                 return index
             if kind == 4:
+                matcher = <object>PyTuple_GET_ITEM(plan, 2)
                 match, child_scope = matcher(scope, route_path)
             else:
                 match, child_scope = route.matches(scope)
@@ -622,6 +653,23 @@ cdef class Resolver:
                 partial_scope = child_scope
         if partial < 0:
             return -1
-        scope["route"] = self._plans[partial][1]
+        scope["route"] = <object>PyTuple_GET_ITEM(<tuple>PyTuple_GET_ITEM(self._plans, partial), 1)
         scope.update(partial_scope)
         return -2 - partial
+
+
+def route_for(router, scope, scope_type):
+    """Router._route_for in one call: (route, direct entry), (route, None) for a partial match,
+    (None, None) for none; the tables are rebuilt through router._tables() when stale or missing."""
+    tables = getattr(router, "_table_for", None)
+    if tables is None:
+        tables = router._tables()
+    cdef Py_ssize_t which = 0 if scope_type == "http" else 1
+    resolver = tables[8][which]
+    found = (<Resolver>resolver).lookup(scope, router.routes) if type(resolver) is Resolver else resolver.lookup(
+        scope, router.routes
+    )
+    if found is None:
+        resolver = router._tables()[8][which]
+        found = resolver.lookup(scope, router.routes)
+    return found

@@ -12,52 +12,86 @@ inside the same frame, so only the wrappers are skipped, never the behaviour.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
+from fastframe import speedups
 from fastframe._exception_handler import SCOPE_KEY, handle_exception
 from fastframe.exceptions import HTTPException
-
-# fastframe.middleware.exceptions imports this module: its ExceptionMiddleware is read at call time.
-from fastframe.middleware import exceptions as _exception_middleware
+from fastframe.middleware.errors import ServerErrorMiddleware
 from fastframe.requests import Request
 from fastframe.responses import PlainTextResponse, RedirectResponse, Response
 from fastframe.routing import Route, Router
 from fastframe.websockets import WebSocket
 
 if TYPE_CHECKING:
-    from fastframe.middleware.errors import ServerErrorMiddleware
     from fastframe.types import Message, Receive, Scope, Send
 
 _RESPONSE_CALL = Response.__call__
 _ROUTE_HANDLE = Route.handle
 _NOT_FOUND = Router.not_found
+_route_for = speedups.routing.route_for
+Tracker = speedups.response.Tracker
+
+# What Starlette.__call__ makes of its middleware stack (see stack_plan).
+FUSED = "fused"
+OUTER = "outer"
+OPAQUE = "opaque"
 
 
-async def serve(
-    router: Router,
-    handlers: tuple[Any, Any],
-    errors: ServerErrorMiddleware | None,
-    scope: Scope,
-    receive: Receive,
-    send: Send,
-) -> None:
-    """Dispatch an http or websocket scope; `errors` only for http scopes."""
-    scope[SCOPE_KEY] = handlers
+async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
+    """Starlette.__call__ and ExceptionMiddleware.__call__: both are this function.
+
+    As the app (`owner._outermost`), it sets scope["app"] and runs the stack, doing
+    ServerErrorMiddleware's work itself when that is the stack's outer layer; as the exception
+    middleware, it dispatches to its router. Either way, when nothing but a plain Router lies
+    below, the exception middleware, the router and the route run here, in this frame.
+    """
     scope_type = scope["type"]
+    errors: ServerErrorMiddleware | None = None
+    if owner._outermost:
+        scope["app"] = owner
+        plan = owner._plain
+        if plan is None or plan[0] is not owner.middleware_stack:
+            plan = owner._plan_stack()
+        if plan[1] is not FUSED or (scope_type != "http" and scope_type != "websocket"):
+            stack = plan[0]
+            if plan[1] is not OPAQUE and scope_type == "http":
+                outer = Tracker(send)
+                try:
+                    await stack.app(scope, receive, outer)
+                except Exception as exc:
+                    await stack.answer(exc, scope, receive, send, outer.started)
+                    raise
+                return
+            await stack(scope, receive, send)
+            return
+        router: Router = plan[3]
+        handlers: tuple[Any, Any] = plan[2]
+        if scope_type == "http":
+            errors = plan[0]
+    else:
+        if scope_type != "http" and scope_type != "websocket":
+            await owner.app(scope, receive, send)
+            return
+        router = owner._router
+        handlers = owner._handlers
+        if router is None or owner.app is not router:
+            await owner._handle(scope, receive, send)
+            return
+    scope[SCOPE_KEY] = handlers
     if "router" not in scope:
         scope["router"] = router
     # Whether the response started, as every layer's send wrapper would tell (they all see the same
-    # messages). The common path tracks it in `started` and wraps nothing; any other path gets a
-    # tracking send, with the flag in `state`.
+    # messages). The common path keeps it in `started` and wraps nothing; any other path sends
+    # through a Tracker.
     started = False
-    state: list[bool] | None = None
+    tracker: Any = None
     try:
         try:
-            route, direct = router._route_for(scope, scope_type)
-            if direct is not None and route.app is direct[0]:  # type: ignore[union-attr]
+            route, direct = _route_for(router, scope, scope_type)
+            if direct is not None and route.app is direct[0]:
                 if scope_type == "http":
-                    methods = route.methods  # type: ignore[union-attr]
+                    methods = route.methods
                     if not methods or scope["method"] in methods:
                         # Request only hands `send` to send_push_promise, whose messages never start a response.
                         request = Request(scope, receive, send)
@@ -77,13 +111,17 @@ async def serve(
                                 if response.background is not None:
                                     await response.background()
                             else:
-                                state = [False]
-                                await response(scope, receive, _tracking(send, state))
+                                tracker = Tracker(send)
+                                await response(scope, receive, tracker)
                         except Exception as exc:
-                            if state is None:
-                                state = [started]
                             await handle_exception(
-                                exc, handlers, request, state[0], scope, receive, _tracking(send, state)
+                                exc,
+                                handlers,
+                                request,
+                                started if tracker is None else tracker.started,
+                                scope,
+                                receive,
+                                tracker if tracker is not None else _tracker(send, started),
                             )
                         return
                 else:
@@ -96,7 +134,7 @@ async def serve(
                     return
             if route is not None:
                 if scope_type == "http" and type(route).handle is _ROUTE_HANDLE:
-                    methods = route.methods  # type: ignore[attr-defined]
+                    methods = route.methods
                     if methods and scope["method"] not in methods and _default_answer(handlers, 405):
                         # What Route.handle's HTTPException(405) comes back as, without raising it.
                         answer = PlainTextResponse(
@@ -106,14 +144,14 @@ async def serve(
                         await send(_start(answer))
                         await send({"type": "http.response.body", "body": answer.body})
                         return
-                state = [False]
-                await route.handle(scope, receive, _tracking(send, state))
+                tracker = Tracker(send)
+                await route.handle(scope, receive, tracker)
                 return
             if getattr(router.default, "__func__", None) is _NOT_FOUND and scope_type == "http":
                 redirect_url = router._redirect_for(scope)
                 if redirect_url is not None:
-                    state = [False]
-                    await RedirectResponse(url=redirect_url)(scope, receive, _tracking(send, state))
+                    tracker = Tracker(send)
+                    await RedirectResponse(url=redirect_url)(scope, receive, tracker)
                     return
                 if _default_answer(handlers, 404):
                     answer = PlainTextResponse("Not Found", status_code=404)
@@ -121,32 +159,43 @@ async def serve(
                     await send(_start(answer))
                     await send({"type": "http.response.body", "body": answer.body})
                     return
-            state = [False]
-            await router._unmatched(scope, receive, _tracking(send, state))
+            tracker = Tracker(send)
+            await router._unmatched(scope, receive, tracker)
         except Exception as exc:
-            if state is None:
-                state = [started]
-            await handle_exception(exc, handlers, None, state[0], scope, receive, _tracking(send, state))
+            if tracker is None:
+                tracker = _tracker(send, started)
+            await handle_exception(exc, handlers, None, tracker.started, scope, receive, tracker)
     except Exception as exc:
         if errors is None:
             raise
-        await errors.answer(exc, scope, receive, send, started if state is None else state[0])
+        await errors.answer(exc, scope, receive, send, started if tracker is None else tracker.started)
         raise
+
+
+def stack_plan(stack: Any) -> tuple[Any, str, Any, Any]:
+    """(stack, kind, exception handlers, router) for Starlette's middleware stack: FUSED when it is
+    the default one with nothing between its error and exception middleware and a plain Router below;
+    OUTER when only its outer layer is a plain ServerErrorMiddleware; else OPAQUE."""
+    if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not ServerErrorMiddleware.__call__:
+        return stack, OPAQUE, None, None
+    inner = stack.app
+    exception_middleware = _exception_middleware.ExceptionMiddleware
+    if isinstance(inner, exception_middleware) and type(inner).__call__ is exception_middleware.__call__:
+        router = inner._router
+        if router is not None and inner.app is router:
+            return stack, FUSED, inner._handlers, router
+    return stack, OUTER, None, None
 
 
 def _start(response: Response) -> Message:
     return {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
 
 
-def _tracking(send: Send, state: list[bool]) -> Send:
-    """`send`, recording in state[0] when the response starts."""
-
-    def sender(message: Message) -> Awaitable[None]:
-        if message["type"] == "http.response.start":
-            state[0] = True
-        return send(message)
-
-    return sender
+def _tracker(send: Send, started: bool) -> Any:
+    """A Tracker over `send` that already knows whether the response started."""
+    tracker = Tracker(send)
+    tracker.started = started
+    return tracker
 
 
 def _default_answer(handlers: tuple[Any, Any], status_code: int) -> bool:
@@ -168,3 +217,7 @@ def plain_router(app: Any) -> Router | None:
     if getattr(stack, "__func__", None) is not Router.app or getattr(stack, "__self__", None) is not app:
         return None
     return app
+
+
+# Last: fastframe.middleware.exceptions takes `serve` from this module as it is made.
+from fastframe.middleware import exceptions as _exception_middleware  # noqa: E402

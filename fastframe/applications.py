@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
-from fastframe._dispatch import serve
+from fastframe._dispatch import serve, stack_plan
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
 from fastframe.middleware.errors import ServerErrorMiddleware
@@ -11,23 +11,11 @@ from fastframe.middleware.exceptions import ExceptionMiddleware
 from fastframe.requests import Request
 from fastframe.responses import Response
 from fastframe.routing import BaseRoute, Router
-from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
+from fastframe.types import ASGIApp, ExceptionHandler, Lifespan
 
 AppType = TypeVar("AppType", bound="Starlette")
 
 
-def _plain_stack(stack: ASGIApp) -> tuple[ServerErrorMiddleware, tuple[Any, Any], Router] | None:
-    """(the stack, which is its error middleware; its exception handlers; its router) when the stack is
-    the default one (no user middleware), which fastframe._dispatch.serve runs in one frame."""
-    if type(stack).__call__ is not ServerErrorMiddleware.__call__ or not isinstance(stack, ServerErrorMiddleware):
-        return None
-    inner = stack.app
-    if type(inner).__call__ is not ExceptionMiddleware.__call__ or not isinstance(inner, ExceptionMiddleware):
-        return None
-    router = inner._router
-    if router is None or inner.app is not router:
-        return None
-    return stack, inner._handlers, router
 P = ParamSpec("P")
 
 __all__ = ["Starlette", "FastFrame"]
@@ -53,7 +41,6 @@ class Starlette:
         self.exception_handlers = {} if exception_handlers is None else dict(exception_handlers)
         self.user_middleware = [] if middleware is None else list(middleware)
         self.middleware_stack: ASGIApp | None = None
-        self._plain: tuple[ServerErrorMiddleware, tuple[Any, Any], Router] | None = None
 
     def build_middleware_stack(self) -> ASGIApp:
         debug = self.debug
@@ -86,22 +73,19 @@ class Starlette:
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return self.router.url_path_for(name, **path_params)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope["app"] = self
+    # fastframe._dispatch.serve: sets scope["app"], then runs the stack, the default one in a single frame.
+    __call__ = serve
+    _outermost = True
+    # (stack, kind, handlers, router) from stack_plan, for the stack it was made from.
+    _plain: tuple[ASGIApp, str, Any, Any] | None = None
+
+    def _plan_stack(self) -> tuple[ASGIApp, str, Any, Any]:
+        """Build the middleware stack if it is not built yet, and plan how serve runs it."""
         stack = self.middleware_stack
         if stack is None:
             self.middleware_stack = stack = self.build_middleware_stack()
-            self._plain = _plain_stack(stack)
-        plain = self._plain
-        if plain is not None and plain[0] is stack:
-            scope_type = scope["type"]
-            if scope_type == "http":
-                await serve(plain[2], plain[1], plain[0], scope, receive, send)
-                return
-            if scope_type == "websocket":
-                await serve(plain[2], plain[1], None, scope, receive, send)
-                return
-        await stack(scope, receive, send)
+        self._plain = plan = stack_plan(stack)
+        return plan
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         self.router.mount(path, app=app, name=name)

@@ -730,8 +730,8 @@ class Router:
         first, last = (routes[0], routes[-1]) if routes else (None, None)
         http_table, websocket_table = table(http_keys), table(websocket_keys)
         resolvers = (
-            module.Resolver(http_table, plans, Match.FULL, Match.PARTIAL, routes),
-            module.Resolver(websocket_table, plans, Match.FULL, Match.PARTIAL, routes),
+            module.Resolver(http_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
+            module.Resolver(websocket_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
         )
         cached = [routes, last, len(routes), http_table, websocket_table, fast, first, direct, resolvers]
         self._table_for = cached
@@ -743,19 +743,7 @@ class Router:
 
         The first full match wins; failing that the first partial one (wrong method), which answers 405.
         """
-        # getattr: a subclass may skip Router.__init__ and still expect routing to work.
-        tables = getattr(self, "_table_for", None)
-        if tables is None:
-            tables = self._tables()
-        index = tables[8][scope_type != "http"].resolve(scope, self.routes)
-        if index is None:
-            tables = self._tables()
-            index = tables[8][scope_type != "http"].resolve(scope, self.routes)
-        if index >= 0:
-            return tables[0][index], tables[7][index]
-        if index == -1:
-            return None, None
-        return tables[0][-2 - index], None
+        return speedups.routing.route_for(self, scope, scope_type)  # type: ignore[no-any-return]
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]

@@ -12,7 +12,7 @@ from collections.abc import Callable as _Callable
 from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
-__all__ = ["build_headers", "configure", "content_type", "init_response"]
+__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response"]
 
 # The framework's own methods, set by configure(); module globals are the cheapest reads here.
 _render: _Any = None
@@ -112,3 +112,18 @@ def init_response(
         self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+
+
+class Tracker:
+    """`send`, noting in `started` when a message starts an http response."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: _Callable[[_Any], _Any]) -> None:
+        self.send = send
+        self.started = False
+
+    def __call__(self, message: _Any) -> _Any:
+        if message["type"] == "http.response.start":
+            self.started = True
+        return self.send(message)

@@ -38,6 +38,7 @@ __all__ = [
     "Resolver",
     "RouteTable",
     "TableKey",
+    "route_for",
 ]
 
 # This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
@@ -168,6 +169,9 @@ MATCHER = 4  # plan[2](scope, route_path) -> (Match, child scope), e.g. a Mount
 OPAQUE = 5  # route.matches(scope), for routes the table knows nothing about
 
 
+_NO_ROUTE = (None, None)
+
+
 class Resolver:
     """Picks the route for a scope: the table's candidates, matched in order, first full match wins,
     else the first partial (wrong method) one. Sets scope["route"] and the route's child scope.
@@ -179,7 +183,18 @@ class Resolver:
     another length or either end changed): the caller rebuilds and asks again.
     """
 
-    __slots__ = ("_table", "_plans", "_full", "_partial", "_routes", "_size", "_first", "_last")
+    __slots__ = (
+        "_table",
+        "_plans",
+        "_full",
+        "_partial",
+        "_routes",
+        "_size",
+        "_first",
+        "_last",
+        "_answers",
+        "_partials",
+    )
 
     def __init__(
         self,
@@ -188,6 +203,7 @@ class Resolver:
         full: _Any,
         partial: _Any,
         routes: Sequence[_Any],
+        direct: Sequence[_Any] | None = None,
     ) -> None:
         self._table = table
         self._plans = tuple(plans)
@@ -197,12 +213,35 @@ class Resolver:
         self._size = len(routes)
         self._first = routes[0] if self._size > 0 else None
         self._last = routes[-1] if self._size > 0 else None
+        if direct is None:
+            direct = [None] * len(self._plans)
+        # lookup's answers, made once: (route, direct entry) for a full match, (route, None) for a partial.
+        self._answers = tuple([(plan[1], entry) for plan, entry in zip(self._plans, direct, strict=True)])
+        self._partials = tuple([(plan[1], None) for plan in self._plans])
+
+    def _fresh(self, routes: Sequence[_Any]) -> bool:
+        return routes is self._routes and len(routes) == self._size and (
+            not self._size or (routes[0] is self._first and routes[-1] is self._last)
+        )
 
     def resolve(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> int | None:
-        if routes is not self._routes or len(routes) != self._size or (
-            self._size and (routes[0] is not self._first or routes[-1] is not self._last)
-        ):
+        if not self._fresh(routes):
             return None
+        return self._find(scope)
+
+    def lookup(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> tuple[_Any, _Any] | None:
+        """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
+        none; None, without looking, when the routes changed."""
+        if not self._fresh(routes):
+            return None
+        index = self._find(scope)
+        if index >= 0:
+            return self._answers[index]  # type: ignore[no-any-return]
+        if index == -1:
+            return _NO_ROUTE
+        return self._partials[-2 - index]  # type: ignore[no-any-return]
+
+    def _find(self, scope: dict[str, _Any]) -> int:
         path: str = scope["path"]
         root_path = scope.get("root_path", "")
         route_path = path
@@ -262,3 +301,16 @@ class Resolver:
         scope["route"] = plans[partial][1]
         scope.update(partial_scope)
         return -2 - partial
+
+
+def route_for(router: _Any, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
+    """Router._route_for in one call: (route, direct entry), (route, None) for a partial match,
+    (None, None) for none; the tables are rebuilt through router._tables() when stale or missing."""
+    tables = getattr(router, "_table_for", None)
+    if tables is None:
+        tables = router._tables()
+    which = 0 if scope_type == "http" else 1
+    found = tables[8][which].lookup(scope, router.routes)
+    if found is None:
+        found = router._tables()[8][which].lookup(scope, router.routes)
+    return found  # type: ignore[no-any-return]

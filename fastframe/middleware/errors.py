@@ -3,14 +3,16 @@ from __future__ import annotations
 import html
 import inspect
 import traceback
-from collections.abc import Awaitable
 from typing import Any
 
+from fastframe import speedups
 from fastframe._utils import is_async_callable
 from fastframe.concurrency import run_in_threadpool
 from fastframe.requests import Request
 from fastframe.responses import HTMLResponse, PlainTextResponse, Response
-from fastframe.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from fastframe.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
+
+Tracker = speedups.response.Tracker
 
 # The debug page is our own markup; it shows what the reference's page shows:
 # the exception type and message, then each frame (most recent first) with its
@@ -87,19 +89,11 @@ class ServerErrorMiddleware:
             await self.app(scope, receive, send)
             return
 
-        response_started = False
-
-        # A plain function returning send's awaitable: one coroutine frame less per message.
-        def _send(message: Message) -> Awaitable[None]:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            return send(message)
-
+        tracker = Tracker(send)
         try:
-            await self.app(scope, receive, _send)
+            await self.app(scope, receive, tracker)
         except Exception as exc:
-            await self.answer(exc, scope, receive, send, response_started)
+            await self.answer(exc, scope, receive, send, tracker.started)
             raise exc
 
     async def answer(self, exc: Exception, scope: Scope, receive: Receive, send: Send, response_started: bool) -> None:

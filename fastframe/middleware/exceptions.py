@@ -1,10 +1,10 @@
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 # A module import: fastframe._dispatch imports this module too.
-from fastframe import _dispatch
+from fastframe import _dispatch, speedups
 from fastframe._exception_handler import (
     SCOPE_KEY,
     ExceptionHandlers,
@@ -15,13 +15,13 @@ from fastframe._exception_handler import (
 from fastframe.exceptions import HTTPException, WebSocketException
 from fastframe.requests import Request
 from fastframe.responses import PlainTextResponse, Response
-from fastframe.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from fastframe.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 from fastframe.websockets import WebSocket
 
 __all__ = ["ExceptionMiddleware", "ExceptionHandlers", "StatusHandlers", "wrap_app_handling_exceptions"]
 
 _NO_BODY_STATUS = frozenset({204, 304})
-_HANDLED_SCOPES = frozenset({"http", "websocket"})
+Tracker = speedups.response.Tracker
 
 
 class ExceptionMiddleware:
@@ -57,28 +57,18 @@ class ExceptionMiddleware:
             assert issubclass(exc_class_or_status_code, Exception)
             self._exception_handlers[exc_class_or_status_code] = handler
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in _HANDLED_SCOPES:
-            await self.app(scope, receive, send)
-            return
-        router = self._router
-        if router is not None and self.app is router:
-            await _dispatch.serve(router, self._handlers, None, scope, receive, send)
-            return
+    # fastframe._dispatch.serve: over a plain Router it runs the router and the route in its own frame;
+    # over anything else it calls _handle.
+    __call__ = _dispatch.serve
+    _outermost = False
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope[SCOPE_KEY] = handlers = self._handlers
-        response_started = False
-
-        # A plain function returning send's awaitable: one coroutine frame less per message.
-        def sender(message: Message) -> Awaitable[None]:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            return send(message)
-
+        tracker = Tracker(send)
         try:
-            await self.app(scope, receive, sender)
+            await self.app(scope, receive, tracker)
         except Exception as exc:
-            await handle_exception(exc, handlers, None, response_started, scope, receive, send)
+            await handle_exception(exc, handlers, None, tracker.started, scope, receive, send)
 
     async def http_exception(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
