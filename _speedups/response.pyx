@@ -7,7 +7,7 @@ from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
 
-__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response"]
+__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response", "plain_answer"]
 
 cdef object _render = None
 cdef object _json_render = None
@@ -113,6 +113,16 @@ def init_response(self, content=None, status_code=200, headers=None, media_type=
         self.raw_headers = _build(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+
+
+def plain_answer(status_code, detail, allow, media_type, charset):
+    """(start message, body) of a Response of the framework's own class rendering the str `detail`,
+    with an Allow header when `allow` is not None."""
+    body = detail.encode(charset)
+    cdef list raw = _build(None, body, status_code, media_type, charset)
+    if allow is not None:
+        raw.insert(0, (b"allow", allow.encode("latin-1")))
+    return {"type": "http.response.start", "status": status_code, "headers": raw}, body
 
 
 cdef class Tracker:

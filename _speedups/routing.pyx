@@ -596,7 +596,8 @@ cdef class Resolver:
         cdef long kind
         cdef tuple candidates, plan
         cdef object route, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
-        cdef object partial_scope = None
+        cdef object partial_scope = None, partial_endpoint = None, partial_params = None
+        cdef bint partial_route = False
         if root_path and path.startswith(root_path):
             if len(path) == len(root_path):
                 route_path = ""
@@ -633,7 +634,10 @@ cdef class Resolver:
                     if methods and scope["method"] not in methods:
                         if partial < 0:
                             partial = index
-                            partial_scope = {"endpoint": route.endpoint, "path_params": path_params}
+                            partial_route = True
+                            # The child scope's values: set after "route", as the update of a dict would.
+                            partial_endpoint = route.endpoint
+                            partial_params = path_params
                         continue
                 scope["route"] = route
                 scope["endpoint"] = route.endpoint
@@ -654,7 +658,11 @@ cdef class Resolver:
         if partial < 0:
             return -1
         scope["route"] = <object>PyTuple_GET_ITEM(<tuple>PyTuple_GET_ITEM(self._plans, partial), 1)
-        scope.update(partial_scope)
+        if partial_route:
+            scope["endpoint"] = partial_endpoint
+            scope["path_params"] = partial_params
+        else:
+            scope.update(partial_scope)
         return -2 - partial
 
 

@@ -24,13 +24,16 @@ from fastframe.routing import Route, Router
 from fastframe.websockets import WebSocket
 
 if TYPE_CHECKING:
-    from fastframe.types import Message, Receive, Scope, Send
+    from fastframe.types import Receive, Scope, Send
 
 _RESPONSE_CALL = Response.__call__
 _ROUTE_HANDLE = Route.handle
 _NOT_FOUND = Router.not_found
 _route_for = speedups.routing.route_for
 Tracker = speedups.response.Tracker
+# The start message and body of a PlainTextResponse, without making one: the 404 and 405 answers.
+_answer = speedups.response.plain_answer
+_PLAIN = PlainTextResponse
 
 # What Starlette.__call__ makes of its middleware stack (see stack_plan).
 FUSED = "fused"
@@ -135,14 +138,20 @@ async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
             if route is not None:
                 if scope_type == "http" and type(route).handle is _ROUTE_HANDLE:
                     methods = route.methods
-                    if methods and scope["method"] not in methods and _default_answer(handlers, 405):
+                    if (
+                        methods
+                        and scope["method"] not in methods
+                        and 405 not in handlers[1]
+                        and getattr(handlers[0].get(HTTPException), "__func__", None)
+                        is _exception_middleware.ExceptionMiddleware.http_exception
+                    ):
                         # What Route.handle's HTTPException(405) comes back as, without raising it.
-                        answer = PlainTextResponse(
-                            "Method Not Allowed", status_code=405, headers={"Allow": ", ".join(methods)}
+                        start, body = _answer(
+                            405, "Method Not Allowed", ", ".join(methods), _PLAIN.media_type, _PLAIN.charset
                         )
                         started = True
-                        await send(_start(answer))
-                        await send({"type": "http.response.body", "body": answer.body})
+                        await send(start)
+                        await send({"type": "http.response.body", "body": body})
                         return
                 tracker = Tracker(send)
                 await route.handle(scope, receive, tracker)
@@ -153,11 +162,15 @@ async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
                     tracker = Tracker(send)
                     await RedirectResponse(url=redirect_url)(scope, receive, tracker)
                     return
-                if _default_answer(handlers, 404):
-                    answer = PlainTextResponse("Not Found", status_code=404)
+                if (
+                    404 not in handlers[1]
+                    and getattr(handlers[0].get(HTTPException), "__func__", None)
+                    is _exception_middleware.ExceptionMiddleware.http_exception
+                ):
+                    start, body = _answer(404, "Not Found", None, _PLAIN.media_type, _PLAIN.charset)
                     started = True
-                    await send(_start(answer))
-                    await send({"type": "http.response.body", "body": answer.body})
+                    await send(start)
+                    await send({"type": "http.response.body", "body": body})
                     return
             tracker = Tracker(send)
             await router._unmatched(scope, receive, tracker)
@@ -187,23 +200,11 @@ def stack_plan(stack: Any) -> tuple[Any, str, Any, Any]:
     return stack, OUTER, None, None
 
 
-def _start(response: Response) -> Message:
-    return {"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers}
-
-
 def _tracker(send: Send, started: bool) -> Any:
     """A Tracker over `send` that already knows whether the response started."""
     tracker = Tracker(send)
     tracker.started = started
     return tracker
-
-
-def _default_answer(handlers: tuple[Any, Any], status_code: int) -> bool:
-    """Whether an HTTPException with this status would reach ExceptionMiddleware's own handler."""
-    if status_code in handlers[1]:
-        return False
-    handler = handlers[0].get(HTTPException)
-    return getattr(handler, "__func__", None) is _exception_middleware.ExceptionMiddleware.http_exception
 
 
 def plain_router(app: Any) -> Router | None:

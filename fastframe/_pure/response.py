@@ -12,7 +12,7 @@ from collections.abc import Callable as _Callable
 from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
-__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response"]
+__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response", "plain_answer"]
 
 # The framework's own methods, set by configure(); module globals are the cheapest reads here.
 _render: _Any = None
@@ -112,6 +112,18 @@ def init_response(
         self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+
+
+def plain_answer(
+    status_code: int, detail: str, allow: str | None, media_type: str, charset: str
+) -> tuple[dict[str, _Any], bytes]:
+    """(start message, body) of a Response of the framework's own class rendering the str `detail`,
+    with an Allow header when `allow` is not None."""
+    body = detail.encode(charset)
+    raw = build_headers(None, body, status_code, media_type, charset)
+    if allow is not None:
+        raw.insert(0, (b"allow", allow.encode("latin-1")))
+    return {"type": "http.response.start", "status": status_code, "headers": raw}, body
 
 
 class Tracker:

@@ -220,8 +220,10 @@ class Resolver:
         self._partials = tuple([(plan[1], None) for plan in self._plans])
 
     def _fresh(self, routes: Sequence[_Any]) -> bool:
-        return routes is self._routes and len(routes) == self._size and (
-            not self._size or (routes[0] is self._first and routes[-1] is self._last)
+        return (
+            routes is self._routes
+            and len(routes) == self._size
+            and (not self._size or (routes[0] is self._first and routes[-1] is self._last))
         )
 
     def resolve(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> int | None:
