@@ -577,3 +577,67 @@ def query_params_get(self, key, default=None):
     if query is None:
         return self._dict.get(key, default)
     return query_get(query, key, default)
+
+
+# --- Request objects ---------------------------------------------------------------------------
+
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    ctypedef struct PyTypeObject:
+        PyObject *(*tp_new)(PyTypeObject *, PyObject *, PyObject *)
+    PyTypeObject PyBaseObject_Type
+    PyTypeObject PyMemberDescr_Type
+
+cdef enum:
+    _REQUEST_SLOTS = 12
+
+# The slots Request.__init__ fills, in this order: scope, _receive, _send, then its defaults.
+_REQUEST_SLOT_NAMES = (
+    "scope", "_receive", "_send", "_url", "_base_url", "_headers", "_query_params", "_cookies", "_state",
+    "_form", "_stream_consumed", "_is_disconnected",
+)
+cdef Py_ssize_t _request_offsets[_REQUEST_SLOTS]
+cdef object _request_class = None
+cdef object _request_init = None
+cdef tuple _EMPTY_ARGS = ()
+cdef object _FALSE = False
+
+
+def configure_request(cls):
+    """Learn where `cls` (Request) keeps the slots its __init__ fills; new_request writes them there."""
+    global _request_class, _request_init
+    for i, name in enumerate(_REQUEST_SLOT_NAMES):
+        descriptor = getattr(cls, name)
+        if type(descriptor) is not <object>&PyMemberDescr_Type:
+            raise TypeError(f"{cls.__name__}.{name} is not a slot")
+        _request_offsets[i] = (<PyMemberDescrObject *>descriptor).d_member.offset
+    _request_class = cls
+    _request_init = cls.__init__
+
+
+def new_request(scope, receive, send):
+    """Request(scope, receive, send) for an http scope, its __init__'s work done here in C."""
+    cls = _request_class
+    if cls.__init__ is not _request_init:
+        return cls(scope, receive, send)
+    cdef PyObject *made = PyBaseObject_Type.tp_new(<PyTypeObject *>cls, <PyObject *>_EMPTY_ARGS, NULL)
+    if made is NULL:
+        raise MemoryError()
+    request = <object>made
+    Py_XDECREF(made)  # `request` holds its own reference now
+    cdef char *base = <char *>made
+    cdef PyObject *values[_REQUEST_SLOTS]
+    values[0] = <PyObject *>scope
+    values[1] = <PyObject *>receive
+    values[2] = <PyObject *>send
+    for i in range(3, 10):
+        values[i] = <PyObject *>None
+    values[10] = <PyObject *>_FALSE
+    values[11] = <PyObject *>_FALSE
+    for i in range(_REQUEST_SLOTS):
+        Py_INCREF(<object>values[i])
+        (<PyObject **>(base + _request_offsets[i]))[0] = values[i]
+    return request

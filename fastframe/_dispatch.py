@@ -18,7 +18,6 @@ from fastframe import speedups
 from fastframe._exception_handler import SCOPE_KEY, handle_exception
 from fastframe.exceptions import HTTPException
 from fastframe.middleware.errors import ServerErrorMiddleware
-from fastframe.requests import Request
 from fastframe.responses import PlainTextResponse, RedirectResponse, Response
 from fastframe.routing import Route, Router
 from fastframe.websockets import WebSocket
@@ -30,6 +29,7 @@ _RESPONSE_CALL = Response.__call__
 _ROUTE_HANDLE = Route.handle
 _NOT_FOUND = Router.not_found
 _route_for = speedups.routing.route_for
+_new_request = speedups.http.new_request
 Tracker = speedups.response.Tracker
 # The start message and body of a PlainTextResponse, without making one: the 404 and 405 answers.
 _answer = speedups.response.plain_answer
@@ -41,21 +41,21 @@ OUTER = "outer"
 OPAQUE = "opaque"
 
 
-async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
+async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
     """Starlette.__call__ and ExceptionMiddleware.__call__: both are this function.
 
-    As the app (`owner._outermost`), it sets scope["app"] and runs the stack, doing
+    As the app (`self._outermost`), it sets scope["app"] and runs the stack, doing
     ServerErrorMiddleware's work itself when that is the stack's outer layer; as the exception
     middleware, it dispatches to its router. Either way, when nothing but a plain Router lies
     below, the exception middleware, the router and the route run here, in this frame.
     """
     scope_type = scope["type"]
     errors: ServerErrorMiddleware | None = None
-    if owner._outermost:
-        scope["app"] = owner
-        plan = owner._plain
-        if plan is None or plan[0] is not owner.middleware_stack:
-            plan = owner._plan_stack()
+    if self._outermost:
+        scope["app"] = self
+        plan = self._plain
+        if plan is None or plan[0] is not self.middleware_stack:
+            plan = self._plan_stack()
         if plan[1] is not FUSED or (scope_type != "http" and scope_type != "websocket"):
             stack = plan[0]
             if plan[1] is not OPAQUE and scope_type == "http":
@@ -74,12 +74,12 @@ async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
             errors = plan[0]
     else:
         if scope_type != "http" and scope_type != "websocket":
-            await owner.app(scope, receive, send)
+            await self.app(scope, receive, send)
             return
-        router = owner._router
-        handlers = owner._handlers
-        if router is None or owner.app is not router:
-            await owner._handle(scope, receive, send)
+        router = self._router
+        handlers = self._handlers
+        if router is None or self.app is not router:
+            await self._handle(scope, receive, send)
             return
     scope[SCOPE_KEY] = handlers
     if "router" not in scope:
@@ -97,7 +97,7 @@ async def serve(owner: Any, scope: Scope, receive: Receive, send: Send) -> None:
                     methods = route.methods
                     if not methods or scope["method"] in methods:
                         # Request only hands `send` to send_push_promise, whose messages never start a response.
-                        request = Request(scope, receive, send)
+                        request = _new_request(scope, receive, send)
                         try:
                             response = await direct[1](request)
                             if type(response).__call__ is _RESPONSE_CALL:

@@ -388,3 +388,7 @@ class Request(HTTPConnection[StateT]):
             links = [link.encode("latin-1")]
             links.extend(extra.encode("latin-1") for extra in additional_links)
             await self._send({"type": "http.response.early_hint", "links": links})
+
+
+# fastframe._dispatch makes the endpoint's Request through speedups.http.new_request.
+speedups.http.configure_request(Request)

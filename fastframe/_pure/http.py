@@ -129,3 +129,17 @@ def header_contains(raw: _RawHeaders, key: str) -> bool:
         if name == needle:
             return True
     return False
+
+
+_request_class: Any = None
+
+
+def configure_request(cls: Any) -> None:
+    """Tell new_request which class to make (Request)."""
+    global _request_class
+    _request_class = cls
+
+
+def new_request(scope: Any, receive: Any, send: Any) -> Any:
+    """Request(scope, receive, send) for an http scope."""
+    return _request_class(scope, receive, send)
