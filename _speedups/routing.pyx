@@ -530,6 +530,59 @@ cdef inline object _get(object mapping, object key, object default):
 
 
 cdef tuple _NO_ROUTE = (None, None)
+cdef object _USE_REGEX = object()
+
+
+cdef object _scan(tuple spec, object route, str path):
+    """A parameter route's path params by scanning `path` (see routing._segments for `spec`): a dict,
+    None when the route's regex would not match, or _USE_REGEX when the route changed since."""
+    if route.path_regex is not <object>PyTuple_GET_ITEM(spec, 0):
+        return _USE_REGEX
+    cdef tuple literals = <tuple>PyTuple_GET_ITEM(spec, 1)
+    cdef tuple names = <tuple>PyTuple_GET_ITEM(spec, 2)
+    cdef tuple used = <tuple>PyTuple_GET_ITEM(spec, 3)
+    cdef tuple kinds = <tuple>PyTuple_GET_ITEM(spec, 4)
+    cdef Py_ssize_t count = PyTuple_GET_SIZE(names), i, pos = 0, start, size
+    cdef Py_ssize_t length = PyUnicode_GET_LENGTH(path)
+    cdef int kind = PyUnicode_KIND(path)
+    cdef void *data = PyUnicode_DATA(path)
+    cdef Py_UCS4 c
+    cdef bint digits
+    cdef PyObject *found
+    convertors = route.param_convertors
+    if type(convertors) is not dict or PyDict_Size(convertors) != count:
+        return _USE_REGEX
+    for i in range(count):
+        found = PyDict_GetItemWithError(<dict>convertors, <object>PyTuple_GET_ITEM(names, i))
+        if found is not PyTuple_GET_ITEM(used, i):
+            return _USE_REGEX
+    # "$" also matches before a final newline: the regex decides such paths.
+    for i in range(length):
+        if PyUnicode_READ(kind, data, i) == u'\n':
+            return _USE_REGEX
+    cdef dict params = {}
+    for i in range(count):
+        literal = <str>PyTuple_GET_ITEM(literals, i)
+        size = PyUnicode_GET_LENGTH(literal)
+        if size and not PyUnicode_Tailmatch(path, literal, pos, pos + size, -1):
+            return None
+        pos += size
+        start = pos
+        digits = <object>PyTuple_GET_ITEM(kinds, i) == 1
+        while pos < length:
+            c = PyUnicode_READ(kind, data, pos)
+            if (digits and (c < u'0' or c > u'9')) or c == u'/':
+                break
+            pos += 1
+        if pos == start:
+            return None
+        value = PyUnicode_Substring(path, start, pos)
+        params[<object>PyTuple_GET_ITEM(names, i)] = int(value) if digits else value
+    literal = <str>PyTuple_GET_ITEM(literals, count)
+    size = PyUnicode_GET_LENGTH(literal)
+    if length - pos != size or (size and not PyUnicode_Tailmatch(path, literal, pos, length, -1)):
+        return None
+    return params
 
 
 cdef class Resolver:
@@ -616,13 +669,20 @@ cdef class Resolver:
                         continue
                     params = {}
                 else:
-                    found = route.path_regex.match(route_path)
-                    if found is None:
-                        continue
-                    params = found.groupdict()
-                    convertors = route.param_convertors
-                    for key, value in params.items():
-                        params[key] = convertors[key].convert(value)
+                    matcher = <object>PyTuple_GET_ITEM(plan, 2)
+                    params = _USE_REGEX
+                    if matcher is not None and type(route_path) is str:
+                        params = _scan(<tuple>matcher, route, <str>route_path)
+                        if params is None:
+                            continue
+                    if params is _USE_REGEX:
+                        found = route.path_regex.match(route_path)
+                        if found is None:
+                            continue
+                        params = found.groupdict()
+                        convertors = route.param_convertors
+                        for key, value in params.items():
+                            params[key] = convertors[key].convert(value)
                 outer = _get(scope, "path_params", None)
                 if outer:
                     path_params = dict(outer)

@@ -17,7 +17,7 @@ from fastframe import speedups
 from fastframe._exception_handler import wrap_app_handling_exceptions
 from fastframe._utils import get_route_path, is_async_callable, parse_host_header
 from fastframe.concurrency import run_in_threadpool
-from fastframe.convertors import CONVERTOR_TYPES, Convertor
+from fastframe.convertors import CONVERTOR_TYPES, Convertor, IntegerConvertor, StringConvertor
 from fastframe.datastructures import URL, Headers, URLPath
 from fastframe.exceptions import HTTPException, StarletteDeprecationWarning
 from fastframe.middleware import Middleware
@@ -594,11 +594,51 @@ def _plan(module: Any, route: BaseRoute) -> tuple[int, BaseRoute, Any]:
     kind: Any = type(route)
     if isinstance(route, Route) and kind._match_path is Route._match_path:
         static = route._table_key[1]
-        return (module.ROUTE_STATIC if static else module.ROUTE_PARAMS), route, None
+        return (module.ROUTE_STATIC if static else module.ROUTE_PARAMS), route, _segments(route)
     if isinstance(route, WebSocketRoute) and kind._match_path is WebSocketRoute._match_path:
         static = route._table_key[1]
-        return (module.WEBSOCKET_STATIC if static else module.WEBSOCKET_PARAMS), route, None
+        return (module.WEBSOCKET_STATIC if static else module.WEBSOCKET_PARAMS), route, _segments(route)
     return module.MATCHER, route, route._match_path  # type: ignore[attr-defined]
+
+
+# Convertors whose match a segment scan reproduces: exact class -> (regex, kind code for the scan).
+_SCANNED = {StringConvertor: ("[^/]+", 0), IntegerConvertor: ("[0-9]+", 1)}
+
+
+def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
+    """(path_regex, literals, names, convertors, kinds) when the route's regex is exactly what its
+    template compiles to with str and int parameters, each followed by "/" or the end: the compiled
+    resolver then matches the path by scanning it, with the regex's result. Else None."""
+    path, regex, convertors = route.path, route.path_regex, route.param_convertors
+    literals: list[str] = []
+    names: list[str] = []
+    used: list[Any] = []
+    kinds: list[int] = []
+    pattern = "^"
+    idx = 0
+    for match in PARAM_REGEX.finditer(path):
+        name = match.group(1)
+        convertor = convertors.get(name)
+        scanned = _SCANNED.get(type(convertor))  # type: ignore[call-overload]
+        if scanned is None or getattr(convertor, "regex", None) != scanned[0]:
+            return None
+        literal = path[idx : match.start()]
+        if names and not literal.startswith("/"):
+            return None
+        literals.append(literal)
+        names.append(name)
+        used.append(convertor)
+        kinds.append(scanned[1])
+        pattern += re.escape(literal) + f"(?P<{name}>{scanned[0]})"
+        idx = match.end()
+    tail = path[idx:]
+    if not names or (tail and not tail.startswith("/")):
+        return None
+    literals.append(tail)
+    pattern += re.escape(tail) + "$"
+    if regex.pattern != pattern or regex.flags != re.UNICODE or len(convertors) != len(names):
+        return None
+    return regex, tuple(literals), tuple(names), tuple(used), tuple(kinds)
 
 
 class Router:

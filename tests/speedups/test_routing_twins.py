@@ -294,3 +294,61 @@ def test_router_matches_the_same_route_through_either_table(
     finally:
         speedups.routing = original
     assert results[0] == results[1]
+
+
+# --- parameter routes matched by scanning (compiled) or by their regex (pure) ----------------------
+
+_PIECES = ["/", "a", "-", "é", "1", ".", "{n:int}", "{s}", "{p:path}"]
+scan_template = st.lists(st.sampled_from(_PIECES), min_size=1, max_size=6).map(lambda parts: "/" + "".join(parts))
+scan_path = st.text(alphabet=["/", "a", "-", "é", "1", "0", "9", ".", "\n", "x"], max_size=12).map(lambda t: "/" + t)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(scan_template, min_size=1, max_size=4), st.lists(scan_path, min_size=1, max_size=6))
+@example(["/a/{n:int}"], ["/a/12\n", "/a/19", "/a/1a", "/a/", "/a/007", "/a/9/"])
+@example(["/a{n:int}/{s}", "/-{s}", "/{s}.{n:int}"], ["/a9/é", "/a9/é\n", "/-x/", "/a1/x/y", "/x.9", "/-\n"])
+def test_parameter_routes_match_as_the_reference_does(templates: list[str], paths: list[str]) -> None:
+    """Whether and with which params each route matches: both twins and the reference's in-order scan."""
+    from starlette.routing import Route as RefRoute
+    from starlette.routing import Router as RefRouter
+
+    from fastframe.routing import Match, Route, Router
+
+    async def endpoint(request: Any) -> Any:
+        return None
+
+    answers: list[Any] = []
+    original = speedups.routing
+    try:
+        for twin in TWINS:
+            speedups.routing = twin
+            try:
+                router = Router([Route(t, endpoint) for t in templates])
+            except Exception as exc:
+                answers.append(("raised", type(exc)))
+                continue
+            found = []
+            for path in paths:
+                scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+                route, _ = router._route_for(scope, "http")
+                found.append((router.routes.index(route) if route else None, scope.get("path_params")))
+            answers.append(found)
+    finally:
+        speedups.routing = original
+    assert answers[0] == answers[1]
+    try:
+        reference = RefRouter([RefRoute(t, endpoint) for t in templates])
+    except Exception as exc:
+        assert answers[0] == ("raised", type(exc))
+        return
+    expected = []
+    for path in paths:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": ""}
+        for index, route in enumerate(reference.routes):
+            match, child = route.matches(scope)
+            if match.name == Match.FULL.name:
+                expected.append((index, child["path_params"]))
+                break
+        else:
+            expected.append((None, None))
+    assert answers[0] == expected
