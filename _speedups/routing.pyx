@@ -622,11 +622,6 @@ cdef class Resolver:
             self._size == 0 or (routes[0] is self._first and routes[self._size - 1] is self._last)
         )
 
-    def resolve(self, scope, routes):
-        if not self._fresh(routes):
-            return None
-        return self._find(scope)
-
     cpdef lookup(self, scope, routes):
         """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
         none; None, without looking, when the routes changed."""

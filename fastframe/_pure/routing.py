@@ -178,7 +178,7 @@ class Resolver:
 
     ``plans[i]`` is ``(kind, route, matcher)`` for route ``i``; ``full`` and ``partial`` are the
     router's Match.FULL and Match.PARTIAL; ``routes`` is the route list the plans were made from.
-    ``resolve`` returns the route's index for a full match, ``-2 - index`` for a partial one, ``-1``
+    ``_find`` returns the route's index for a full match, ``-2 - index`` for a partial one, ``-1``
     for none, and None without looking when ``routes`` is not that list as it was (another list, or
     another length or either end changed): the caller rebuilds and asks again.
     """
@@ -219,22 +219,12 @@ class Resolver:
         self._answers = tuple([(plan[1], entry) for plan, entry in zip(self._plans, direct, strict=True)])
         self._partials = tuple([(plan[1], None) for plan in self._plans])
 
-    def _fresh(self, routes: Sequence[_Any]) -> bool:
-        return (
-            routes is self._routes
-            and len(routes) == self._size
-            and (not self._size or (routes[0] is self._first and routes[-1] is self._last))
-        )
-
-    def resolve(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> int | None:
-        if not self._fresh(routes):
-            return None
-        return self._find(scope)
-
     def lookup(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> tuple[_Any, _Any] | None:
         """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
         none; None, without looking, when the routes changed."""
-        if not self._fresh(routes):
+        if routes is not self._routes or len(routes) != self._size or (
+            self._size and (routes[0] is not self._first or routes[-1] is not self._last)
+        ):
             return None
         index = self._find(scope)
         if index >= 0:
