@@ -304,3 +304,58 @@ def test_router_subclass_not_found_is_used(clients: dict[str, Factory]) -> None:
         client = clients[name](app)
         seen.append([_outcome(client, "GET", path) for path in ("/api/hello", "/api/missing", "/missing")])
     assert seen[0] == seen[1]
+
+
+def test_stack_replaced_and_rebuilt_after_start(clients: dict[str, Factory]) -> None:
+    """Starlette.__call__ plans its middleware stack once; a stack set or cleared later is planned anew."""
+    seen = []
+    for name in PACKAGES:
+        pkg = _pkg(name)
+        log: list[str] = []
+        app = build(pkg, log, {}, False)
+        client = clients[name](app)
+        outcomes = [_outcome(client, "GET", "/hello"), _outcome(client, "GET", "/boom")]
+        built = app.middleware_stack
+
+        async def outer(scope: Any, receive: Any, send: Any) -> None:
+            log.append(f"outer {scope['type']}")
+            await built(scope, receive, send)
+
+        app.middleware_stack = outer
+        outcomes += [_outcome(client, "GET", "/hello"), _outcome(client, "GET", "/only-post")]
+        app.middleware_stack = None
+        app.user_middleware.insert(0, pkg.Middleware(PassThrough))
+        outcomes += [_outcome(client, "GET", "/hello"), _outcome(client, "GET", "/boom")]
+        seen.append(outcomes + [log])
+    assert seen[0] == seen[1]
+
+
+def test_middleware_that_starts_the_response_then_raises(clients: dict[str, Factory]) -> None:
+    """With user middleware, the 500 is sent only if nothing started the response first."""
+    seen = []
+    for name in PACKAGES:
+        pkg = _pkg(name)
+        r = pkg.responses
+
+        class StartsThenRaises:
+            def __init__(self, app: Any) -> None:
+                self.app = app
+
+            async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+                if scope["type"] == "http" and scope["path"] == "/started":
+                    await send({"type": "http.response.start", "status": 202, "headers": []})
+                    raise Boom("after start")
+                if scope["type"] == "http" and scope["path"] == "/not-started":
+                    raise Boom("before start")
+                await self.app(scope, receive, send)
+
+        async def hello(request: Any) -> Any:
+            return r.PlainTextResponse("hello")
+
+        app = pkg.Starlette(routes=[pkg.Route("/hello", hello)], middleware=[pkg.Middleware(StartsThenRaises)])
+        client = clients[name](app, raise_server_exceptions=False)
+        seen.append([_outcome(client, "GET", path) for path in ("/hello", "/not-started")])
+        raising = clients[name](app)
+        seen.append([_outcome(raising, "GET", path) for path in ("/started", "/not-started")])
+    assert seen[0] == seen[2]
+    assert seen[1] == seen[3]
