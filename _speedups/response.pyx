@@ -126,14 +126,14 @@ def plain_answer(status_code, detail, allow, media_type, charset):
 
 
 cdef class Tracker:
-    """`send`, noting in `started` when a message starts an http response."""
+    """`send`, noting in `started` when a message starts an http response (or `started` from the start)."""
 
     cdef public object send
     cdef public bint started
 
-    def __init__(self, send):
+    def __init__(self, send, started=False):
         self.send = send
-        self.started = False
+        self.started = started
 
     def __call__(self, message):
         if message["type"] == "http.response.start":

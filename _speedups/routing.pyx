@@ -30,6 +30,7 @@ cdef extern from "Python.h":
     Py_UCS4 PyUnicode_READ(int kind, void *data, Py_ssize_t index) nogil
     Py_ssize_t PyUnicode_GET_LENGTH(object u)
     Py_ssize_t PyUnicode_Tailmatch(object s, object sub, Py_ssize_t start, Py_ssize_t end, int direction) except -1
+    Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
     Py_ssize_t PY_SSIZE_T_MAX
     object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
 
@@ -557,9 +558,8 @@ cdef object _scan(tuple spec, object route, str path):
         if found is not PyTuple_GET_ITEM(used, i):
             return _USE_REGEX
     # "$" also matches before a final newline: the regex decides such paths.
-    for i in range(length):
-        if PyUnicode_READ(kind, data, i) == u'\n':
-            return _USE_REGEX
+    if PyUnicode_FindChar(path, 10, 0, length, 1) >= 0:
+        return _USE_REGEX
     cdef dict params = {}
     for i in range(count):
         literal = <str>PyTuple_GET_ITEM(literals, i)

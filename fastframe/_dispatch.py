@@ -2,12 +2,13 @@
 
 An application built from the default stack (ServerErrorMiddleware, the user's middleware,
 ExceptionMiddleware, Router, a Route over a plain endpoint) would otherwise cross seven frames and
-three send wrappers per request. `serve` does what ExceptionMiddleware, the Router and the route's
-request_response/websocket_session wrapper do, in their order and with their exception semantics:
-the route-level handler first (it sees the endpoint's Request), then the middleware-level one, then,
-when `errors` is given, ServerErrorMiddleware's 500. Anything unusual (a route with its own
-middleware, a Mount, a user route class, a replaced `route.app`) is handed to the route's `handle`
-inside the same frame, so only the wrappers are skipped, never the behaviour.
+three send wrappers per request. `serve` is Starlette.__call__ and ExceptionMiddleware.__call__; it
+does what ExceptionMiddleware, the Router and the route's request_response/websocket_session wrapper
+do, in their order and with their exception semantics: the route-level handler first (it sees the
+endpoint's Request), then the middleware-level one, then, with no user middleware,
+ServerErrorMiddleware's 500. Anything unusual (a route with its own middleware, a Mount, a user route
+class, a replaced `route.app`) is handed to the route's `handle` inside the same frame, so only the
+wrappers are skipped, never the behaviour.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ _new_request = speedups.http.new_request
 Tracker = speedups.response.Tracker
 # The start message and body of a PlainTextResponse, without making one: the 404 and 405 answers.
 _answer = speedups.response.plain_answer
-_PLAIN = PlainTextResponse
 
 # What Starlette.__call__ makes of its middleware stack (see stack_plan).
 FUSED = "fused"
@@ -53,7 +53,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
     errors: ServerErrorMiddleware | None = None
     if self._outermost:
         scope["app"] = self
-        plan = self._plain
+        plan = self._stack_plan
         if plan is None or plan[0] is not self.middleware_stack:
             plan = self._plan_stack()
         if plan[1] is not FUSED or (scope_type != "http" and scope_type != "websocket"):
@@ -124,7 +124,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                                 started if tracker is None else tracker.started,
                                 scope,
                                 receive,
-                                tracker if tracker is not None else _tracker(send, started),
+                                tracker if tracker is not None else Tracker(send, started),
                             )
                         return
                 else:
@@ -147,7 +147,11 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                     ):
                         # What Route.handle's HTTPException(405) comes back as, without raising it.
                         start, body = _answer(
-                            405, "Method Not Allowed", ", ".join(methods), _PLAIN.media_type, _PLAIN.charset
+                            405,
+                            "Method Not Allowed",
+                            ", ".join(methods),
+                            PlainTextResponse.media_type,
+                            PlainTextResponse.charset,
                         )
                         started = True
                         await send(start)
@@ -167,7 +171,9 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                     and getattr(handlers[0].get(HTTPException), "__func__", None)
                     is _exception_middleware.ExceptionMiddleware.http_exception
                 ):
-                    start, body = _answer(404, "Not Found", None, _PLAIN.media_type, _PLAIN.charset)
+                    start, body = _answer(
+                        404, "Not Found", None, PlainTextResponse.media_type, PlainTextResponse.charset
+                    )
                     started = True
                     await send(start)
                     await send({"type": "http.response.body", "body": body})
@@ -176,7 +182,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
             await router._unmatched(scope, receive, tracker)
         except Exception as exc:
             if tracker is None:
-                tracker = _tracker(send, started)
+                tracker = Tracker(send, started)
             await handle_exception(exc, handlers, None, tracker.started, scope, receive, tracker)
     except Exception as exc:
         if errors is None:
@@ -198,13 +204,6 @@ def stack_plan(stack: Any) -> tuple[Any, str, Any, Any]:
         if router is not None and inner.app is router:
             return stack, FUSED, inner._handlers, router
     return stack, OUTER, None, None
-
-
-def _tracker(send: Send, started: bool) -> Any:
-    """A Tracker over `send` that already knows whether the response started."""
-    tracker = Tracker(send)
-    tracker.started = started
-    return tracker
 
 
 def plain_router(app: Any) -> Router | None:

@@ -77,14 +77,14 @@ class Starlette:
     __call__ = serve
     _outermost = True
     # (stack, kind, handlers, router) from stack_plan, for the stack it was made from.
-    _plain: tuple[ASGIApp, str, Any, Any] | None = None
+    _stack_plan: tuple[ASGIApp, str, Any, Any] | None = None
 
     def _plan_stack(self) -> tuple[ASGIApp, str, Any, Any]:
         """Build the middleware stack if it is not built yet, and plan how serve runs it."""
         stack = self.middleware_stack
         if stack is None:
             self.middleware_stack = stack = self.build_middleware_stack()
-        self._plain = plan = stack_plan(stack)
+        self._stack_plan = plan = stack_plan(stack)
         return plan
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:

@@ -127,13 +127,13 @@ def plain_answer(
 
 
 class Tracker:
-    """`send`, noting in `started` when a message starts an http response."""
+    """`send`, noting in `started` when a message starts an http response (or `started` from the start)."""
 
     __slots__ = ("send", "started")
 
-    def __init__(self, send: _Callable[[_Any], _Any]) -> None:
+    def __init__(self, send: _Callable[[_Any], _Any], started: bool = False) -> None:
         self.send = send
-        self.started = False
+        self.started = started
 
     def __call__(self, message: _Any) -> _Any:
         if message["type"] == "http.response.start":

@@ -25,8 +25,8 @@ message_type = st.sampled_from(["http.response.start", "http.response.body", "we
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(message_type, max_size=6))
-def test_tracker_passes_messages_on_and_notes_the_start(types: list[str]) -> None:
+@given(st.lists(message_type, max_size=6), st.booleans())
+def test_tracker_passes_messages_on_and_notes_the_start(types: list[str], initially: bool) -> None:
     results = []
     for twin in RESPONSE_TWINS:
         sent: list[Any] = []
@@ -35,13 +35,13 @@ def test_tracker_passes_messages_on_and_notes_the_start(types: list[str]) -> Non
             sent.append(message)
             return "sent"
 
-        tracker = twin.Tracker(send)
+        tracker = twin.Tracker(send, initially) if initially else twin.Tracker(send)
         states = [tracker.started]
         for kind in types:
             assert asyncio.run(tracker({"type": kind})) == "sent"
             states.append(tracker.started)
         results.append((states, sent))
-        assert states[-1] == ("http.response.start" in types)
+        assert states[-1] == (initially or "http.response.start" in types)
     assert results[0] == results[1]
 
 
