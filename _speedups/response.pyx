@@ -3,11 +3,82 @@
 made in one call instead of three Python frames."""
 
 from cpython.bytes cimport PyBytes_CheckExact
+from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
+from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
-__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response", "plain_answer"]
+__all__ = [
+    "Tracker",
+    "build_headers",
+    "configure",
+    "content_type",
+    "init_response",
+    "plain_answer",
+    "speed_up_construction",
+]
+
+cdef extern from *:
+    """
+    /* A type's tp_vectorcall is what calling the type object runs; NULL means type.__call__.
+       CPython never inherits it, so subclasses keep the generic path. */
+    static void ff_set_vectorcall(PyObject *tp, void *fn) {
+        ((PyTypeObject *)tp)->tp_vectorcall = (vectorcallfunc)fn;
+    }
+    static void *ff_get_vectorcall(PyObject *tp) {
+        return (void *)((PyTypeObject *)tp)->tp_vectorcall;
+    }
+    /* 0 when the type has no valid version tag: it, or a base, was changed since last checked. */
+    static unsigned int ff_type_tag(PyObject *tp) {
+        PyTypeObject *t = (PyTypeObject *)tp;
+    #ifdef Py_TPFLAGS_VALID_VERSION_TAG
+        if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) return 0;
+    #endif
+        return t->tp_version_tag;
+    }
+    /* Whether making an instance is object.__new__'s plain allocation. */
+    static int ff_plain_new(PyObject *tp) {
+        PyTypeObject *t = (PyTypeObject *)tp;
+        return t->tp_new == PyBaseObject_Type.tp_new && t->tp_alloc == PyType_GenericAlloc
+            && Py_IS_TYPE(tp, &PyType_Type);
+    }
+    /* object.__new__ with no arguments: it also lays out the instance's attribute storage. */
+    static PyObject *ff_alloc(PyObject *tp, PyObject *no_args) {
+        return PyBaseObject_Type.tp_new((PyTypeObject *)tp, no_args, NULL);
+    }
+    /* type.__call__ itself, with the vectorcall arguments as a tuple and a dict. */
+    static PyObject *ff_type_call(PyObject *tp, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), i, nkw;
+        PyObject *tuple, *kwargs = NULL, *result;
+        tuple = PyTuple_New(nargs);
+        if (tuple == NULL) return NULL;
+        for (i = 0; i < nargs; i++) {
+            Py_INCREF(args[i]);
+            PyTuple_SET_ITEM(tuple, i, args[i]);
+        }
+        if (kwnames != NULL && (nkw = PyTuple_GET_SIZE(kwnames)) > 0) {
+            kwargs = PyDict_New();
+            if (kwargs == NULL) { Py_DECREF(tuple); return NULL; }
+            for (i = 0; i < nkw; i++) {
+                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
+                    Py_DECREF(tuple); Py_DECREF(kwargs); return NULL;
+                }
+            }
+        }
+        result = PyType_Type.tp_call(tp, tuple, kwargs);
+        Py_DECREF(tuple);
+        Py_XDECREF(kwargs);
+        return result;
+    }
+    """
+    void ff_set_vectorcall(object tp, void *fn)
+    void *ff_get_vectorcall(object tp)
+    unsigned int ff_type_tag(object tp)
+    bint ff_plain_new(object tp)
+    object ff_alloc(object tp, object no_args)
+    object ff_type_call(object tp, PyObject **args, size_t nargsf, PyObject *kwnames)
+    Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
 
 cdef object _render = None
 cdef object _json_render = None
@@ -17,6 +88,8 @@ cdef object _init_headers = None
 cdef dict _content_types = {}
 cdef dict _utf8_content_types = {}
 cdef list _LENGTHS = [str(n).encode("latin-1") for n in range(1024)]
+# The Content-Length header of each small length, shared: headers are immutable tuples.
+cdef list _LENGTH_HEADERS = [(b"content-length", value) for value in _LENGTHS]
 cdef tuple _BYTES_LIKE = (bytes, memoryview)
 
 
@@ -70,7 +143,7 @@ cdef list _build(headers, body, status_code, media_type, charset):
                 populate_type = False
     if populate_length and body is not None and status_code >= 200 and status_code != 204 and status_code != 304:
         length = len(body)
-        raw.append((b"content-length", _LENGTHS[length] if length < 1024 else str(length).encode("latin-1")))
+        raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
     if media_type is not None and populate_type:
         raw.append((b"content-type", _content_type(media_type, charset)))
     return raw
@@ -85,6 +158,10 @@ def build_headers(headers, body, status_code, media_type, charset):
 
 
 def init_response(self, content=None, status_code=200, headers=None, media_type=None, background=None):
+    _init(self, content, status_code, headers, media_type, background)
+
+
+cdef int _init(self, content, status_code, headers, media_type, background) except -1:
     self.status_code = status_code
     if media_type is not None:
         self.media_type = media_type
@@ -113,16 +190,203 @@ def init_response(self, content=None, status_code=200, headers=None, media_type=
         self.raw_headers = _build(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+    return 0
+
+
+# Classes whose construction skips type.__call__: the class, the __init__ it must still have, whether
+# content is a required argument, and the version tag at which that was last confirmed.
+cdef struct _Fast:
+    PyObject *cls
+    PyObject *inits
+    bint content_required
+    unsigned int tag
+    # What the class's render, init_headers, media_type and charset make of the common arguments
+    # (no headers, no media_type): _TEXT or _JSON with its Content-Type header (NULL: none), or
+    # _GENERAL when _init must look them up.
+    int flavor
+    PyObject *type_header
+
+cdef enum:
+    _GENERAL = 0
+    _TEXT = 1
+    _JSON = 2
+
+# Owns each _fast[i].type_header.
+cdef list _fast_headers = [None] * 8
+
+cdef _Fast _fast[8]
+cdef int _nfast = 0
+cdef tuple _FAST_CLASSES = ()
+cdef tuple _PARAMS = ("content", "status_code", "headers", "media_type", "background")
+
+
+def speed_up_construction(cls, tuple inits, bint content_required):
+    """Make calling `cls` (exactly; not its subclasses) allocate it and run init_response's work
+    directly, while `__new__` is object's and each (owner, init) in `inits` has `owner.__init__ is
+    init`: the __init__ the call would run, which must do what init_response does."""
+    global _nfast, _FAST_CLASSES
+    if not isinstance(cls, type) or not ff_plain_new(cls) or ff_get_vectorcall(cls) != NULL or _nfast == 8:
+        return
+    # Kept alive here: the table holds borrowed pointers.
+    _FAST_CLASSES += ((cls, inits),)
+    _fast[_nfast].cls = <PyObject *>cls
+    _fast[_nfast].inits = <PyObject *>inits
+    _fast[_nfast].content_required = content_required
+    _fast[_nfast].tag = 0
+    _fast[_nfast].flavor = _GENERAL
+    _nfast += 1
+    ff_set_vectorcall(cls, <void *>_construct)
+
+
+cdef object _construct(object cls, PyObject **args, size_t nargsf, PyObject *kwnames):
+    cdef int i = 0
+    cdef Py_ssize_t nargs = PyVectorcall_NARGS(nargsf)
+    cdef Py_ssize_t nkw, k, j
+    cdef unsigned int tag
+    cdef unsigned int given = 0
+    cdef PyObject *name
+    cdef PyObject *values[5]
+    while i < _nfast and _fast[i].cls != <PyObject *>cls:
+        i += 1
+    if i == _nfast or nargs > 5:
+        return ff_type_call(cls, args, nargsf, kwnames)
+    tag = ff_type_tag(cls)
+    if tag == 0 or tag != _fast[i].tag:
+        # The class or a base changed: only its __new__ and __init__ decide whether this path holds.
+        if not ff_plain_new(cls) or not _inits_hold(<tuple>_fast[i].inits):
+            return ff_type_call(cls, args, nargsf, kwnames)
+        _learn(i, cls)
+        _fast[i].tag = ff_type_tag(cls)
+    for k in range(nargs):
+        values[k] = args[k]
+        given |= 1u << k
+    if kwnames is not NULL:
+        nkw = PyTuple_GET_SIZE(<object>kwnames)
+        for k in range(nkw):
+            name = PyTuple_GET_ITEM(<object>kwnames, k)
+            for j in range(5):
+                if name == PyTuple_GET_ITEM(_PARAMS, j):
+                    break
+            else:
+                # Unknown, or a name spelled by a non-interned str: the generic call decides.
+                return ff_type_call(cls, args, nargsf, kwnames)
+            if given & (1u << j):
+                return ff_type_call(cls, args, nargsf, kwnames)
+            values[j] = args[nargs + k]
+            given |= 1u << j
+    if _fast[i].content_required and not (given & 1u):
+        return ff_type_call(cls, args, nargsf, kwnames)
+    self = ff_alloc(cls, ())
+    if _fast[i].flavor != _GENERAL and not (given & 12u):
+        content = <object>values[0] if given & 1u else None
+        if _fast[i].flavor == _JSON or content is None or PyUnicode_CheckExact(content) or PyBytes_CheckExact(content):
+            _init_known(
+                self,
+                &_fast[i],
+                content,
+                <object>values[1] if given & 2u else 200,
+                <object>values[4] if given & 16u else None,
+            )
+            return self
+    _init(
+        self,
+        <object>values[0] if given & 1u else None,
+        <object>values[1] if given & 2u else 200,
+        <object>values[2] if given & 4u else None,
+        <object>values[3] if given & 8u else None,
+        <object>values[4] if given & 16u else None,
+    )
+    return self
+
+
+cdef bint _inits_hold(tuple inits) except -1:
+    for owner, init in inits:
+        if getattr(owner, "__init__") is not init:
+            return False
+    return True
+
+
+cdef int _learn(int i, cls) except -1:
+    """Note in _fast[i] what `cls` makes of content with no headers and no media_type argument."""
+    cdef _Fast *fast = &_fast[i]
+    fast.flavor = _GENERAL
+    render = cls.render
+    charset = cls.charset
+    media_type = cls.media_type
+    if cls.init_headers is not _init_headers or type(charset) is not str or <str>charset != "utf-8":
+        return 0
+    if media_type is None:
+        header = None
+    elif type(media_type) is str:
+        header = (b"content-type", _content_type(media_type, charset))
+    else:
+        return 0
+    if render is _render:
+        fast.flavor = _TEXT
+    elif render is _json_render:
+        fast.flavor = _JSON
+    else:
+        return 0
+    _fast_headers[i] = header
+    fast.type_header = NULL if header is None else <PyObject *>header
+    return 0
+
+
+cdef int _init_known(self, _Fast *fast, content, status_code, background) except -1:
+    """_init's work for a class _learn has read, with no headers and no media_type argument:
+    str, bytes or None content for _TEXT, any for _JSON."""
+    cdef long status = 0
+    cdef int overflow = 1
+    cdef Py_ssize_t length
+    cdef list raw
+    self.status_code = status_code
+    self.background = background
+    if fast.flavor == _JSON:
+        body = _json_dumps(content)
+    elif content is None:
+        body = b""
+    elif PyUnicode_CheckExact(content):
+        body = PyUnicode_AsUTF8String(content)
+    else:
+        body = content
+    self.body = body
+    if PyLong_CheckExact(status_code):
+        status = PyLong_AsLongAndOverflow(status_code, &overflow)
+    if overflow:
+        raw = _build(None, body, status_code, self.media_type, "utf-8")
+    else:
+        raw = []
+        if status >= 200 and status != 204 and status != 304:
+            length = len(body)
+            raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
+        if fast.type_header is not NULL:
+            raw.append(<object>fast.type_header)
+    self.raw_headers = raw
+    return 0
+
+
+# plain_answer's (body, headers) by its arguments: the 404 and 405 answers repeat.
+cdef dict _answers = {}
 
 
 def plain_answer(status_code, detail, allow, media_type, charset):
     """(start message, body) of a Response of the framework's own class rendering the str `detail`,
     with an Allow header when `allow` is not None."""
-    body = detail.encode(charset)
-    cdef list raw = _build(None, body, status_code, media_type, charset)
-    if allow is not None:
-        raw.insert(0, (b"allow", allow.encode("latin-1")))
-    return {"type": "http.response.start", "status": status_code, "headers": raw}, body
+    key = (status_code, detail, allow, media_type, charset)
+    cdef PyObject *found = PyDict_GetItemWithError(_answers, key)
+    cdef tuple made
+    if found is NULL:
+        body = detail.encode(charset)
+        raw = _build(None, body, status_code, media_type, charset)
+        if allow is not None:
+            raw.insert(0, (b"allow", allow.encode("latin-1")))
+        made = (body, tuple(raw))
+        if PyDict_Size(_answers) >= 256:
+            _answers.clear()
+        PyDict_SetItem(_answers, key, made)
+    else:
+        made = <tuple>found
+    return {"type": "http.response.start", "status": status_code, "headers": list(<tuple>made[1])}, made[0]
 
 
 cdef class Tracker:

@@ -12,7 +12,15 @@ from collections.abc import Callable as _Callable
 from collections.abc import Mapping as _Mapping
 from typing import Any as _Any
 
-__all__ = ["Tracker", "build_headers", "configure", "content_type", "init_response", "plain_answer"]
+__all__ = [
+    "Tracker",
+    "build_headers",
+    "configure",
+    "content_type",
+    "init_response",
+    "plain_answer",
+    "speed_up_construction",
+]
 
 # The framework's own methods, set by configure(); module globals are the cheapest reads here.
 _render: _Any = None
@@ -23,6 +31,8 @@ _init_headers: _Any = None
 # Header values repeat across responses: encode each distinct content type once per process.
 _content_types: dict[tuple[str, str], bytes] = {}
 _LENGTHS = [str(n).encode("latin-1") for n in range(1024)]
+# The Content-Length header of each small length, shared: headers are immutable tuples.
+_LENGTH_HEADERS = [(b"content-length", value) for value in _LENGTHS]
 
 
 def configure(
@@ -71,7 +81,7 @@ def build_headers(
                 populate_type = False
     if populate_length and body is not None and status_code >= 200 and status_code != 204 and status_code != 304:
         length = len(body)
-        raw.append((b"content-length", _LENGTHS[length] if length < 1024 else str(length).encode("latin-1")))
+        raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
     if media_type is not None and populate_type:
         value = _content_types.get((media_type, charset))
         raw.append((b"content-type", content_type(media_type, charset) if value is None else value))
@@ -109,9 +119,30 @@ def init_response(
         body = self.render(content)
     self.body = body
     if cls.init_headers is _init_headers:
-        self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
+        media = self.media_type
+        if headers is None and body is not None and type(status_code) is int and (media is None or type(media) is str):
+            # build_headers' usual case, without its frame.
+            length = len(body)
+            if status_code < 200 or status_code == 204 or status_code == 304:
+                raw = []
+            elif length < 1024:
+                raw = [_LENGTH_HEADERS[length]]
+            else:
+                raw = [(b"content-length", str(length).encode("latin-1"))]
+            if media is not None:
+                charset = self.charset
+                value = _content_types.get((media, charset))
+                raw.append((b"content-type", content_type(media, charset) if value is None else value))
+            self.raw_headers = raw
+        else:
+            self.raw_headers = build_headers(headers, body, status_code, media, self.charset)
     else:
         self.init_headers(headers)
+
+
+def speed_up_construction(cls: type, inits: tuple[tuple[type, _Any], ...], content_required: bool) -> None:
+    """The compiled twin makes calling `cls` skip type.__call__; Python has no cheaper way to make an
+    instance than calling its class, so here calling `cls` stays as it is."""
 
 
 def plain_answer(
