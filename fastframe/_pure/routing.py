@@ -178,9 +178,8 @@ class Resolver:
 
     ``plans[i]`` is ``(kind, route, matcher)`` for route ``i``; ``full`` and ``partial`` are the
     router's Match.FULL and Match.PARTIAL; ``routes`` is the route list the plans were made from.
-    ``_find`` returns the route's index for a full match, ``-2 - index`` for a partial one, ``-1``
-    for none, and None without looking when ``routes`` is not that list as it was (another list, or
-    another length or either end changed): the caller rebuilds and asks again.
+    ``lookup`` returns None without looking when ``routes`` is not that list as it was (another
+    list, or another length or either end changed): the caller rebuilds and asks again.
     """
 
     __slots__ = (
@@ -222,18 +221,13 @@ class Resolver:
     def lookup(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> tuple[_Any, _Any] | None:
         """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
         none; None, without looking, when the routes changed."""
-        if routes is not self._routes or len(routes) != self._size or (
-            self._size and (routes[0] is not self._first or routes[-1] is not self._last)
+        # One frame for the whole search: each Python call is a good part of a request's cost here.
+        if (
+            routes is not self._routes
+            or len(routes) != self._size
+            or (self._size and (routes[0] is not self._first or routes[-1] is not self._last))
         ):
             return None
-        index = self._find(scope)
-        if index >= 0:
-            return self._answers[index]  # type: ignore[no-any-return]
-        if index == -1:
-            return _NO_ROUTE
-        return self._partials[-2 - index]  # type: ignore[no-any-return]
-
-    def _find(self, scope: dict[str, _Any]) -> int:
         path: str = scope["path"]
         root_path = scope.get("root_path", "")
         route_path = path
@@ -245,7 +239,11 @@ class Resolver:
         partial = -1
         partial_scope: dict[str, _Any] = {}
         plans = self._plans
-        for index in self._table.candidates(route_path):
+        table = self._table
+        candidates = table._cache.get(route_path)
+        if candidates is None:
+            candidates = table.candidates(route_path)
+        for index in candidates:
             kind, route, matcher = plans[index]
             if kind <= WEBSOCKET_PARAMS:
                 if kind == ROUTE_STATIC or kind == WEBSOCKET_STATIC:
@@ -276,7 +274,7 @@ class Resolver:
                 scope["route"] = route
                 scope["endpoint"] = route.endpoint
                 scope["path_params"] = path_params
-                return index
+                return self._answers[index]  # type: ignore[no-any-return]
             if kind == MATCHER:
                 match, child_scope = matcher(scope, route_path)
             else:
@@ -284,15 +282,15 @@ class Resolver:
             if match is self._full:
                 scope["route"] = route
                 scope.update(child_scope)
-                return index
+                return self._answers[index]  # type: ignore[no-any-return]
             if match is self._partial and partial < 0:
                 partial = index
                 partial_scope = child_scope
         if partial < 0:
-            return -1
+            return _NO_ROUTE
         scope["route"] = plans[partial][1]
         scope.update(partial_scope)
-        return -2 - partial
+        return self._partials[partial]  # type: ignore[no-any-return]
 
 
 def route_for(router: _Any, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
