@@ -614,7 +614,14 @@ cdef class Resolver:
         if direct is None:
             direct = [None] * len(self._plans)
         # lookup's answers, made once: (route, direct entry) for a full match, (route, None) for a partial.
-        self._answers = tuple([(plan[1], entry) for plan, entry in zip(self._plans, direct, strict=True)])
+        # Only routes matched here, methods included, keep their direct entry: the dispatcher then calls
+        # the endpoint without checking the method again.
+        self._answers = tuple(
+            [
+                (plan[1], entry if plan[0] <= WEBSOCKET_PARAMS else None)
+                for plan, entry in zip(self._plans, direct, strict=True)
+            ]
+        )
         self._partials = tuple([(plan[1], None) for plan in self._plans])
 
     cdef inline bint _fresh(self, routes):

@@ -94,39 +94,38 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
             route, direct = _route_for(router, scope, scope_type)
             if direct is not None and route.app is direct[0]:
                 if scope_type == "http":
-                    methods = route.methods
-                    if not methods or scope["method"] in methods:
-                        # Request only hands `send` to send_push_promise, whose messages never start a response.
-                        request = _new_request(scope, receive, send)
-                        try:
-                            response = await direct[1](request)
-                            if type(response).__call__ is _RESPONSE_CALL:
-                                # Response.__call__ without its frame; the start marks the response begun.
-                                started = True
-                                await send(
-                                    {
-                                        "type": "http.response.start",
-                                        "status": response.status_code,
-                                        "headers": response.raw_headers,
-                                    }
-                                )
-                                await send({"type": "http.response.body", "body": response.body})
-                                if response.background is not None:
-                                    await response.background()
-                            else:
-                                tracker = Tracker(send)
-                                await response(scope, receive, tracker)
-                        except Exception as exc:
-                            await handle_exception(
-                                exc,
-                                handlers,
-                                request,
-                                started if tracker is None else tracker.started,
-                                scope,
-                                receive,
-                                tracker if tracker is not None else Tracker(send, started),
+                    # route_for gives a direct entry only for a route it matched itself, method included.
+                    # Request only hands `send` to send_push_promise, whose messages never start a response.
+                    request = _new_request(scope, receive, send)
+                    try:
+                        response = await direct[1](request)
+                        if type(response).__call__ is _RESPONSE_CALL:
+                            # Response.__call__ without its frame; the start marks the response begun.
+                            started = True
+                            await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": response.status_code,
+                                    "headers": response.raw_headers,
+                                }
                             )
-                        return
+                            await send({"type": "http.response.body", "body": response.body})
+                            if response.background is not None:
+                                await response.background()
+                        else:
+                            tracker = Tracker(send)
+                            await response(scope, receive, tracker)
+                    except Exception as exc:
+                        await handle_exception(
+                            exc,
+                            handlers,
+                            request,
+                            started if tracker is None else tracker.started,
+                            scope,
+                            receive,
+                            tracker if tracker is not None else Tracker(send, started),
+                        )
+                    return
                 else:
                     # Websocket messages never start an http response: nothing to track.
                     session = WebSocket(scope, receive, send)

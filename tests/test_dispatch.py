@@ -133,8 +133,16 @@ def build(pkg: SimpleNamespace, log: list[str], handlers: dict[Any, Any], middle
     async def ws_close(websocket: Any) -> None:
         raise pkg.WebSocketException(code=1008, reason="policy")
 
+    class AnyMethod(pkg.Route):  # type: ignore[name-defined,misc]
+        """Claims a full match whatever the method: the method is then the route's handle's to check."""
+
+        def matches(self, scope: Any) -> tuple[Any, Any]:
+            match, child_scope = super().matches(scope)
+            return (type(match).FULL if match is not type(match).NONE else match), child_scope
+
     routes = [
         pkg.Route("/hello", hello),
+        AnyMethod("/any-method", hello, methods=["POST"]),
         pkg.Route("/only-post", hello, methods=["POST"]),
         pkg.Route("/boom", raises_boom),
         pkg.Route("/http", raises_http),
@@ -182,6 +190,8 @@ def handler_sets(pkg: SimpleNamespace, log: list[str]) -> dict[str, dict[Any, An
 
 PATHS = [
     ("GET", "/hello"),
+    ("GET", "/any-method"),
+    ("POST", "/any-method"),
     ("HEAD", "/hello"),
     ("GET", "/only-post"),
     ("DELETE", "/scope/x"),
