@@ -61,7 +61,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
             if plan[1] is not OPAQUE and scope_type == "http":
                 outer = Tracker(send)
                 try:
-                    await stack.app(scope, receive, outer)
+                    await stack.app(scope, receive, outer.track)
                 except Exception as exc:
                     await stack.answer(exc, scope, receive, send, outer.started)
                     raise

@@ -91,7 +91,7 @@ class ServerErrorMiddleware:
 
         tracker = Tracker(send)
         try:
-            await self.app(scope, receive, tracker)
+            await self.app(scope, receive, tracker.track)
         except Exception as exc:
             await self.answer(exc, scope, receive, send, tracker.started)
             raise exc
