@@ -390,7 +390,8 @@ def plain_answer(status_code, detail, allow, media_type, charset):
 
 
 cdef class Tracker:
-    """`send`, noting in `started` when a message starts an http response (or `started` from the start)."""
+    """`track` is `send`, noting in `started` when a message starts an http response (or `started` from
+    the start)."""
 
     cdef public object send
     cdef public bint started
@@ -399,14 +400,8 @@ cdef class Tracker:
         self.send = send
         self.started = started
 
-    def __call__(self, message):
-        return self._pass(message)
-
     def track(self, message):
-        """What calling the tracker does; as a bound method, a cheaper `send` to hand on."""
-        return self._pass(message)
-
-    cdef inline object _pass(self, message):
+        """The `send` to hand on, as a bound method: cheaper to call than an instance."""
         if message["type"] == "http.response.start":
             self.started = True
         return self.send(message)

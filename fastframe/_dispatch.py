@@ -86,7 +86,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
         scope["router"] = router
     # Whether the response started, as every layer's send wrapper would tell (they all see the same
     # messages). The common path keeps it in `started` and wraps nothing; any other path sends
-    # through a Tracker.
+    # through a Tracker, handed on as its bound `track` (cheaper to call than the instance).
     started = False
     tracker: Any = None
     try:
@@ -114,7 +114,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                                 await response.background()
                         else:
                             tracker = Tracker(send)
-                            await response(scope, receive, tracker)
+                            await response(scope, receive, tracker.track)
                     except Exception as exc:
                         await handle_exception(
                             exc,
@@ -123,7 +123,7 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                             started if tracker is None else tracker.started,
                             scope,
                             receive,
-                            tracker if tracker is not None else Tracker(send, started),
+                            (tracker if tracker is not None else Tracker(send, started)).track,
                         )
                     return
                 else:
@@ -157,13 +157,13 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                         await send({"type": "http.response.body", "body": body})
                         return
                 tracker = Tracker(send)
-                await route.handle(scope, receive, tracker)
+                await route.handle(scope, receive, tracker.track)
                 return
             if getattr(router.default, "__func__", None) is _NOT_FOUND and scope_type == "http":
                 redirect_url = router._redirect_for(scope)
                 if redirect_url is not None:
                     tracker = Tracker(send)
-                    await RedirectResponse(url=redirect_url)(scope, receive, tracker)
+                    await RedirectResponse(url=redirect_url)(scope, receive, tracker.track)
                     return
                 if (
                     404 not in handlers[1]
@@ -178,11 +178,11 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                     await send({"type": "http.response.body", "body": body})
                     return
             tracker = Tracker(send)
-            await router._unmatched(scope, receive, tracker)
+            await router._unmatched(scope, receive, tracker.track)
         except Exception as exc:
             if tracker is None:
                 tracker = Tracker(send, started)
-            await handle_exception(exc, handlers, None, tracker.started, scope, receive, tracker)
+            await handle_exception(exc, handlers, None, tracker.started, scope, receive, tracker.track)
     except Exception as exc:
         if errors is None:
             raise

@@ -158,7 +158,8 @@ def plain_answer(
 
 
 class Tracker:
-    """`send`, noting in `started` when a message starts an http response (or `started` from the start)."""
+    """`track` is `send`, noting in `started` when a message starts an http response (or `started` from
+    the start)."""
 
     __slots__ = ("send", "started")
 
@@ -167,10 +168,8 @@ class Tracker:
         self.started = started
 
     def track(self, message: _Any) -> _Any:
-        """What calling the tracker does; as a bound method, a cheaper `send` to hand on (calling an
-        instance costs a lookup of __call__ and an argument tuple more)."""
+        """The `send` to hand on, as a bound method: calling an instance would cost a lookup of
+        __call__ and an argument tuple more."""
         if message["type"] == "http.response.start":
             self.started = True
         return self.send(message)
-
-    __call__ = track

@@ -66,7 +66,7 @@ class ExceptionMiddleware:
         scope[SCOPE_KEY] = handlers = self._handlers
         tracker = Tracker(send)
         try:
-            await self.app(scope, receive, tracker)
+            await self.app(scope, receive, tracker.track)
         except Exception as exc:
             await handle_exception(exc, handlers, None, tracker.started, scope, receive, send)
 

@@ -25,10 +25,8 @@ message_type = st.sampled_from(["http.response.start", "http.response.body", "we
 
 
 @settings(max_examples=100, deadline=None)
-@given(st.lists(st.tuples(message_type, st.booleans()), max_size=6), st.booleans())
-def test_tracker_passes_messages_on_and_notes_the_start(calls: list[tuple[str, bool]], initially: bool) -> None:
-    """Calling the tracker and calling its `track` method are the same."""
-    types = [kind for kind, _ in calls]
+@given(st.lists(message_type, max_size=6), st.booleans())
+def test_tracker_passes_messages_on_and_notes_the_start(types: list[str], initially: bool) -> None:
     results = []
     for twin in RESPONSE_TWINS:
         sent: list[Any] = []
@@ -39,9 +37,8 @@ def test_tracker_passes_messages_on_and_notes_the_start(calls: list[tuple[str, b
 
         tracker = twin.Tracker(send, initially) if initially else twin.Tracker(send)
         states = [tracker.started]
-        for kind, by_method in calls:
-            passing = tracker.track if by_method else tracker
-            assert asyncio.run(passing({"type": kind})) == "sent"
+        for kind in types:
+            assert asyncio.run(tracker.track({"type": kind})) == "sent"
             states.append(tracker.started)
         results.append((states, sent))
         assert states[-1] == (initially or "http.response.start" in types)
@@ -52,8 +49,6 @@ def test_tracker_rejects_a_message_without_a_type_before_sending() -> None:
     for twin in RESPONSE_TWINS:
         sent: list[Any] = []
         tracker = twin.Tracker(sent.append)
-        with pytest.raises(KeyError):
-            tracker({})
         with pytest.raises(KeyError):
             tracker.track({})
         assert sent == []
