@@ -116,15 +116,11 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                             tracker = Tracker(send)
                             await response(scope, receive, tracker.track)
                     except Exception as exc:
-                        await handle_exception(
-                            exc,
-                            handlers,
-                            request,
-                            started if tracker is None else tracker.started,
-                            scope,
-                            receive,
-                            (tracker if tracker is not None else Tracker(send, started)).track,
-                        )
+                        # Kept in `tracker`: the handler's response may start before it fails, and the
+                        # error layer below must then know.
+                        if tracker is None:
+                            tracker = Tracker(send, started)
+                        await handle_exception(exc, handlers, request, tracker.started, scope, receive, tracker.track)
                     return
                 else:
                     # Websocket messages never start an http response: nothing to track.

@@ -369,3 +369,32 @@ def test_middleware_that_starts_the_response_then_raises(clients: dict[str, Fact
         seen.append([_outcome(raising, "GET", path) for path in ("/started", "/not-started")])
     assert seen[0] == seen[2]
     assert seen[1] == seen[3]
+
+
+@pytest.mark.parametrize("middleware", [False, True])
+@pytest.mark.parametrize("raise_server_exceptions", [False, True])
+def test_handler_response_that_fails_after_starting(
+    clients: dict[str, Factory], middleware: bool, raise_server_exceptions: bool
+) -> None:
+    """The error layer must know that an exception handler's response started before it failed."""
+    seen: dict[str, Any] = {}
+    for name in PACKAGES:
+        pkg = _pkg(name)
+
+        async def boom(request: Any) -> Any:
+            raise Boom("endpoint")
+
+        async def breaking_handler(request: Any, exc: Exception) -> Any:
+            async def body() -> AsyncIterator[bytes]:
+                yield b"partial"
+                raise Boom("handler stream")
+
+            return pkg.responses.StreamingResponse(body())
+
+        stack = [pkg.Middleware(PassThrough)] if middleware else []
+        app = pkg.Starlette(
+            routes=[pkg.Route("/", boom)], exception_handlers={Boom: breaking_handler}, middleware=stack
+        )
+        client = clients[name](app, raise_server_exceptions=raise_server_exceptions)
+        seen[name] = _outcome(client, "GET", "/")
+    assert seen["fastframe"] == seen["starlette"]
