@@ -735,11 +735,11 @@ def route_for(router, scope, scope_type):
     if tables is None:
         tables = router._tables()
     cdef Py_ssize_t which = 0 if scope_type == "http" else 1
-    resolver = tables[8][which]
+    resolver = tables[6][which]
     found = (<Resolver>resolver).lookup(scope, router.routes) if type(resolver) is Resolver else resolver.lookup(
         scope, router.routes
     )
     if found is None:
-        resolver = router._tables()[8][which]
+        resolver = router._tables()[6][which]
         found = resolver.lookup(scope, router.routes)
     return found

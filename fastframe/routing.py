@@ -728,8 +728,8 @@ class Router:
         await self.middleware_stack(scope, receive, send)
 
     def _tables(self) -> list[Any]:
-        """[routes, last route, size, http table, websocket table, fast matchers, first route, direct,
-        (http resolver, websocket resolver)].
+        """[routes, last route, size, http table, fast matchers, first route, (http resolver,
+        websocket resolver)]; the websocket table and the direct entries live in the resolvers.
 
         Rebuilt when self.routes is another list, or its length or either end changed: routes are
         added by append/insert/extend on the plain list (as with the reference), so this catches
@@ -742,7 +742,7 @@ class Router:
             cached is not None
             and cached[0] is routes
             and cached[2] == len(routes)
-            and (not routes or (cached[1] is routes[-1] and cached[6] is routes[0]))
+            and (not routes or (cached[1] is routes[-1] and cached[5] is routes[0]))
         ):
             return cached
         http_keys: list[Any] = []
@@ -773,7 +773,7 @@ class Router:
             module.Resolver(http_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
             module.Resolver(websocket_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
         )
-        cached = [routes, last, len(routes), http_table, websocket_table, fast, first, direct, resolvers]
+        cached = [routes, last, len(routes), http_table, fast, first, resolvers]
         self._table_for = cached
         return cached
 
@@ -817,7 +817,7 @@ class Router:
         if scope["type"] != "http" or not self.redirect_slashes or route_path == "/":
             return None
         tables = self._tables()
-        table, routes, fast = tables[3], tables[0], tables[5]
+        table, routes, fast = tables[3], tables[0], tables[4]
         redirect_scope = dict(scope)
         if route_path.endswith("/"):
             redirect_scope["path"] = redirect_scope["path"].rstrip("/")

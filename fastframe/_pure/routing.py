@@ -307,7 +307,7 @@ def route_for(router: _Any, scope: dict[str, _Any], scope_type: str) -> tuple[_A
     if tables is None:
         tables = router._tables()
     which = 0 if scope_type == "http" else 1
-    found = tables[8][which].lookup(scope, router.routes)
+    found = tables[6][which].lookup(scope, router.routes)
     if found is None:
-        found = router._tables()[8][which].lookup(scope, router.routes)
+        found = router._tables()[6][which].lookup(scope, router.routes)
     return found  # type: ignore[no-any-return]
