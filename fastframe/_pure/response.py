@@ -119,23 +119,7 @@ def init_response(
         body = self.render(content)
     self.body = body
     if cls.init_headers is _init_headers:
-        media = self.media_type
-        if headers is None and body is not None and type(status_code) is int and (media is None or type(media) is str):
-            # build_headers' usual case, without its frame.
-            length = len(body)
-            if status_code < 200 or status_code == 204 or status_code == 304:
-                raw = []
-            elif length < 1024:
-                raw = [_LENGTH_HEADERS[length]]
-            else:
-                raw = [(b"content-length", str(length).encode("latin-1"))]
-            if media is not None:
-                charset = self.charset
-                value = _content_types.get((media, charset))
-                raw.append((b"content-type", content_type(media, charset) if value is None else value))
-            self.raw_headers = raw
-        else:
-            self.raw_headers = build_headers(headers, body, status_code, media, self.charset)
+        self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
 
