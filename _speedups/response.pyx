@@ -17,6 +17,7 @@ __all__ = [
     "init_response",
     "plain_answer",
     "speed_up_construction",
+    "use_slots",
 ]
 
 cdef extern from *:
@@ -80,6 +81,17 @@ cdef extern from *:
     object ff_type_call(object tp, PyObject **args, size_t nargsf, PyObject *kwnames)
     Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
 
+cdef extern from "Python.h":
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    ctypedef struct PyTypeObject:
+        pass
+    PyTypeObject PyMemberDescr_Type
+    void Py_INCREF(object)
+    void Py_XDECREF(PyObject *)
+
 cdef object _render = None
 cdef object _json_render = None
 cdef object _json_dumps = None
@@ -99,6 +111,34 @@ def configure(render, json_render, json_dumps, init_headers):
     _json_render = json_render
     _json_dumps = json_dumps
     _init_headers = init_headers
+
+
+# The slots _init_known fills, in this order, and where they lie in an instance.
+cdef tuple _SLOT_NAMES = ("status_code", "background", "body", "raw_headers")
+cdef tuple _slots = ()
+cdef Py_ssize_t _slot_offsets[4]
+
+
+def use_slots(cls):
+    """Learn where `cls` (Response) keeps status_code, background, body and raw_headers: a class
+    whose attributes are still these very slots gets them written there."""
+    global _slots
+    found = []
+    for k, name in enumerate(_SLOT_NAMES):
+        descriptor = getattr(cls, name)
+        if type(descriptor) is not <object>&PyMemberDescr_Type:
+            raise TypeError(f"{cls.__name__}.{name} is not a slot")
+        _slot_offsets[k] = (<PyMemberDescrObject *>descriptor).d_member.offset
+        found.append(descriptor)
+    _slots = tuple(found)
+
+
+cdef inline void _put(self, Py_ssize_t k, value):
+    cdef PyObject **slot = <PyObject **>(<char *><PyObject *>self + _slot_offsets[k])
+    cdef PyObject *old = slot[0]
+    Py_INCREF(value)
+    slot[0] = <PyObject *>value
+    Py_XDECREF(old)
 
 
 def content_type(media_type, charset):
@@ -315,6 +355,12 @@ cdef int _learn(int i, cls) except -1:
     media_type = cls.media_type
     if cls.init_headers is not _init_headers or type(charset) is not str or <str>charset != "utf-8":
         return 0
+    if not _slots:
+        return 0
+    for k in range(4):
+        # The very descriptors use_slots read: writing at their offsets is what setting would do.
+        if getattr(cls, <str>_SLOT_NAMES[k]) is not <object>PyTuple_GET_ITEM(_slots, k):
+            return 0
     if media_type is None:
         header = None
     elif type(media_type) is str:
@@ -339,8 +385,8 @@ cdef int _init_known(self, _Fast *fast, content, status_code, background) except
     cdef int overflow = 1
     cdef Py_ssize_t length
     cdef list raw
-    self.status_code = status_code
-    self.background = background
+    _put(self, 0, status_code)
+    _put(self, 1, background)
     if fast.flavor == _JSON:
         body = _json_dumps(content)
     elif content is None:
@@ -349,7 +395,7 @@ cdef int _init_known(self, _Fast *fast, content, status_code, background) except
         body = PyUnicode_AsUTF8String(content)
     else:
         body = content
-    self.body = body
+    _put(self, 2, body)
     if PyLong_CheckExact(status_code):
         status = PyLong_AsLongAndOverflow(status_code, &overflow)
     if overflow:
@@ -361,7 +407,7 @@ cdef int _init_known(self, _Fast *fast, content, status_code, background) except
             raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
         if fast.type_header is not NULL:
             raw.append(<object>fast.type_header)
-    self.raw_headers = raw
+    _put(self, 3, raw)
     return 0
 
 

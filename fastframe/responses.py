@@ -42,6 +42,9 @@ _build_headers = _response.build_headers
 
 
 class Response:
+    # The attributes every response sets, as slots (compiled construction writes them directly);
+    # "__dict__" keeps any other attribute assignable, as users and middleware expect.
+    __slots__ = ("status_code", "background", "body", "raw_headers", "__dict__", "__weakref__")
     media_type: str | None = None
     charset = "utf-8"
     # Set by __init__ (speedups.response.init_response); declared for type checkers.
@@ -196,6 +199,7 @@ class JSONResponse(Response):
 
 
 _response.configure(Response.render, JSONResponse.render, _json_render, Response.init_headers)
+_response.use_slots(Response)
 # Calling these classes (not their subclasses) makes the response without type.__call__, for as long
 # as the __init__ each would run is still the framework's (JSONResponse's reaches Response's).
 for _cls in (Response, PlainTextResponse, HTMLResponse):

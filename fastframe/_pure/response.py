@@ -20,6 +20,7 @@ __all__ = [
     "init_response",
     "plain_answer",
     "speed_up_construction",
+    "use_slots",
 ]
 
 # The framework's own methods, set by configure(); module globals are the cheapest reads here.
@@ -122,6 +123,10 @@ def init_response(
         self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
+
+
+def use_slots(cls: type) -> None:
+    """The compiled twin writes a new response's slots directly; here setting them is that write."""
 
 
 def speed_up_construction(cls: type, inits: tuple[tuple[type, _Any], ...], content_required: bool) -> None:
