@@ -33,6 +33,27 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
     Py_ssize_t PY_SSIZE_T_MAX
     object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
+    ctypedef struct PyMemberDef:
+        Py_ssize_t offset
+    ctypedef struct PyMemberDescrObject:
+        PyMemberDef *d_member
+    ctypedef struct PyTypeObject:
+        void *tp_getattro
+    PyTypeObject PyMemberDescr_Type
+    void *PyObject_GenericGetAttr
+    PyTypeObject *Py_TYPE(object o)
+
+cdef extern from *:
+    """
+    /* 0 when the type has no valid version tag: it, or a base, was changed since last checked. */
+    static unsigned int ff_route_type_tag(PyTypeObject *t) {
+    #ifdef Py_TPFLAGS_VALID_VERSION_TAG
+        if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) return 0;
+    #endif
+        return t->tp_version_tag;
+    }
+    """
+    unsigned int ff_route_type_tag(PyTypeObject *t)
 
 
 __all__ = [
@@ -47,6 +68,7 @@ __all__ = [
     "RouteTable",
     "TableKey",
     "route_for",
+    "use_route_slots",
 ]
 
 # This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
@@ -534,10 +556,101 @@ cdef tuple _NO_ROUTE = (None, None)
 cdef object _USE_REGEX = object()
 
 
-cdef object _scan(tuple spec, object route, str path):
+# The route attributes matching reads, by index; where each lies in an instance of a route class
+# whose attribute is one of the framework's own slots (a _Layout), so reading is one load.
+cdef enum:
+    _ENDPOINT = 0
+    _METHODS = 1
+    _PATH_REGEX = 2
+    _CONVERTORS = 3
+    _NAMES = 4
+    _MAX_LAYOUTS = 8
+
+cdef tuple _ROUTE_ATTRS = ("endpoint", "methods", "path_regex", "param_convertors")
+
+cdef struct _Layout:
+    PyTypeObject *cls
+    # The class's version tag when learned: any change to it or a base gives it a new one.
+    unsigned int tag
+    # 0: not a framework slot, read the attribute the usual way.
+    Py_ssize_t offsets[_NAMES]
+
+cdef _Layout _layouts[_MAX_LAYOUTS]
+cdef int _nlayouts = 0
+# Keeps the classes in _layouts alive: they are compared by address.
+cdef list _layout_classes = []
+# The framework's slot descriptors by attribute index; a class is read directly only through these.
+cdef list _slot_descriptors = [[] for _ in range(_NAMES)]
+
+
+def use_route_slots(*classes):
+    """Note the route classes whose endpoint, methods, path_regex and param_convertors are slots:
+    the resolver reads those slots directly from instances of them and of their subclasses that
+    leave the attributes alone."""
+    for cls in classes:
+        for k in range(_NAMES):
+            descriptor = cls.__dict__.get(_ROUTE_ATTRS[k])
+            if type(descriptor) is <object>&PyMemberDescr_Type:
+                (<list>_slot_descriptors[k]).append(descriptor)
+
+
+cdef _Layout *_layout_of(object route) except? NULL:
+    cdef PyTypeObject *cls = Py_TYPE(route)
+    cdef unsigned int tag = ff_route_type_tag(cls)
+    cdef int i
+    cdef _Layout *layout
+    for i in range(_nlayouts):
+        if _layouts[i].cls == cls:
+            if _layouts[i].tag == tag and tag != 0:
+                return &_layouts[i]
+            layout = &_layouts[i]
+            break
+    else:
+        if _nlayouts == _MAX_LAYOUTS or tag == 0:
+            return NULL
+        layout = &_layouts[_nlayouts]
+        _layout_classes.append(<object>cls)
+        layout.cls = cls
+        _set_nlayouts(_nlayouts + 1)
+    _learn_layout(layout, <object>cls)
+    layout.tag = ff_route_type_tag(cls)
+    return layout if layout.tag != 0 else NULL
+
+
+cdef inline void _set_nlayouts(int n):
+    global _nlayouts
+    _nlayouts = n
+
+
+cdef int _learn_layout(_Layout *layout, object cls) except -1:
+    cdef Py_ssize_t k
+    for k in range(_NAMES):
+        layout.offsets[k] = 0
+    if (<PyTypeObject *>cls).tp_getattro != PyObject_GenericGetAttr:
+        return 0
+    for k in range(_NAMES):
+        descriptor = getattr(cls, <str>_ROUTE_ATTRS[k], None)
+        for known in <list>_slot_descriptors[k]:
+            if descriptor is known:
+                layout.offsets[k] = (<PyMemberDescrObject *>descriptor).d_member.offset
+                break
+    return 0
+
+
+cdef inline object _attr(object route, _Layout *layout, int k):
+    """route.<_ROUTE_ATTRS[k]>, from its slot when the layout knows it."""
+    cdef PyObject *value
+    if layout is not NULL and layout.offsets[k] != 0:
+        value = (<PyObject **>(<char *><PyObject *>route + layout.offsets[k]))[0]
+        if value is not NULL:
+            return <object>value
+    return getattr(route, <str>_ROUTE_ATTRS[k])
+
+
+cdef object _scan(tuple spec, object route, _Layout *layout, str path):
     """A parameter route's path params by scanning `path` (see routing._segments for `spec`): a dict,
     None when the route's regex would not match, or _USE_REGEX when the route changed since."""
-    if route.path_regex is not <object>PyTuple_GET_ITEM(spec, 0):
+    if _attr(route, layout, _PATH_REGEX) is not <object>PyTuple_GET_ITEM(spec, 0):
         return _USE_REGEX
     cdef tuple literals = <tuple>PyTuple_GET_ITEM(spec, 1)
     cdef tuple names = <tuple>PyTuple_GET_ITEM(spec, 2)
@@ -550,7 +663,7 @@ cdef object _scan(tuple spec, object route, str path):
     cdef Py_UCS4 c
     cdef bint digits
     cdef PyObject *found
-    convertors = route.param_convertors
+    convertors = _attr(route, layout, _CONVERTORS)
     if type(convertors) is not dict or PyDict_Size(convertors) != count:
         return _USE_REGEX
     for i in range(count):
@@ -650,9 +763,10 @@ cdef class Resolver:
         cdef Py_ssize_t index, partial = -1, n, position
         cdef long kind
         cdef tuple candidates, plan
-        cdef object route, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
+        cdef object route, regex, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
         cdef object partial_scope = None, partial_endpoint = None, partial_params = None
         cdef bint partial_route = False
+        cdef _Layout *layout
         if root_path and path.startswith(root_path):
             if len(path) == len(root_path):
                 route_path = ""
@@ -666,23 +780,27 @@ cdef class Resolver:
             kind = PyLong_AsLong(<object>PyTuple_GET_ITEM(plan, 0))
             route = <object>PyTuple_GET_ITEM(plan, 1)
             if kind <= 3:
+                layout = _layout_of(route)
                 if kind == 0 or kind == 2:
-                    if route_path != route.path and route.path_regex.match(route_path) is None:
-                        continue
+                    matcher = <object>PyTuple_GET_ITEM(plan, 2)
+                    regex = _attr(route, layout, _PATH_REGEX)
+                    if matcher is None or regex is not <object>PyTuple_GET_ITEM(matcher, 0) or route_path != <object>PyTuple_GET_ITEM(matcher, 1):
+                        if regex.match(route_path) is None:
+                            continue
                     params = {}
                 else:
                     matcher = <object>PyTuple_GET_ITEM(plan, 2)
                     params = _USE_REGEX
                     if matcher is not None and type(route_path) is str:
-                        params = _scan(<tuple>matcher, route, <str>route_path)
+                        params = _scan(<tuple>matcher, route, layout, <str>route_path)
                         if params is None:
                             continue
                     if params is _USE_REGEX:
-                        found = route.path_regex.match(route_path)
+                        found = _attr(route, layout, _PATH_REGEX).match(route_path)
                         if found is None:
                             continue
                         params = found.groupdict()
-                        convertors = route.param_convertors
+                        convertors = _attr(route, layout, _CONVERTORS)
                         for key, value in params.items():
                             params[key] = convertors[key].convert(value)
                 outer = _get(scope, "path_params", None)
@@ -692,17 +810,17 @@ cdef class Resolver:
                 else:
                     path_params = params
                 if kind <= 1:
-                    methods = route.methods
+                    methods = _attr(route, layout, _METHODS)
                     if methods and scope["method"] not in methods:
                         if partial < 0:
                             partial = index
                             partial_route = True
                             # The child scope's values: set after "route", as the update of a dict would.
-                            partial_endpoint = route.endpoint
+                            partial_endpoint = _attr(route, layout, _ENDPOINT)
                             partial_params = path_params
                         continue
                 scope["route"] = route
-                scope["endpoint"] = route.endpoint
+                scope["endpoint"] = _attr(route, layout, _ENDPOINT)
                 scope["path_params"] = path_params
                 return index
             if kind == 4:

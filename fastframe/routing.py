@@ -225,6 +225,9 @@ def _convert(route: Route | WebSocketRoute | Mount, matched: dict[str, Any], sco
 
 
 class Route(BaseRoute):
+    # Slots: the resolver reads these on every request (compiled, straight from the instance).
+    __slots__ = ("endpoint", "methods", "path_regex", "param_convertors")
+
     def __init__(
         self,
         path: str,
@@ -316,6 +319,8 @@ def _leaf_url_path(
 
 
 class WebSocketRoute(BaseRoute):
+    __slots__ = ("endpoint", "path_regex", "param_convertors")
+
     def __init__(
         self,
         path: str,
@@ -361,6 +366,9 @@ class WebSocketRoute(BaseRoute):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(path={self.path!r}, name={self.name!r})"
+
+
+speedups.routing.use_route_slots(Route, WebSocketRoute)
 
 
 class Mount(BaseRoute):
@@ -608,8 +616,15 @@ _SCANNED = {StringConvertor: ("[^/]+", 0), IntegerConvertor: ("[0-9]+", 1)}
 def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
     """(path_regex, literals, names, convertors, kinds) when the route's regex is exactly what its
     template compiles to with str and int parameters, each followed by "/" or the end: the compiled
-    resolver then matches the path by scanning it, with the regex's result. Else None."""
+    resolver then matches the path by scanning it, with the regex's result. For a static route,
+    (path_regex, path) when that regex matches the path and nothing else: the resolvers then take
+    that path, while the route keeps that regex, as a match without running it. Else None."""
     path, regex, convertors = route.path, route.path_regex, route.param_convertors
+    if regex.flags != re.UNICODE:
+        return None
+    if not convertors and PARAM_REGEX.search(path) is None:
+        # A static route: (its regex, the one path that regex matches exactly).
+        return (regex, path) if regex.pattern == "^" + re.escape(path) + "$" else None
     literals: list[str] = []
     names: list[str] = []
     used: list[Any] = []

@@ -39,6 +39,7 @@ __all__ = [
     "RouteTable",
     "TableKey",
     "route_for",
+    "use_route_slots",
 ]
 
 # This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
@@ -254,7 +255,11 @@ class Resolver:
             kind, route, matcher = plans[index]
             if kind <= WEBSOCKET_PARAMS:
                 if kind == ROUTE_STATIC or kind == WEBSOCKET_STATIC:
-                    if route_path != route.path and route.path_regex.match(route_path) is None:
+                    # matcher: (the regex, the path it matches) while the route keeps its regex as built.
+                    regex = route.path_regex
+                    if (
+                        matcher is None or regex is not matcher[0] or route_path != matcher[1]
+                    ) and regex.match(route_path) is None:
                         continue
                     params: dict[str, _Any] = {}
                 else:
@@ -298,6 +303,11 @@ class Resolver:
         scope["route"] = plans[partial][1]
         scope.update(partial_scope)
         return self._partials[partial]  # type: ignore[no-any-return]
+
+
+def use_route_slots(*classes: type) -> None:
+    """The compiled twin reads these classes' slots straight from their instances; Python's own
+    attribute reads are already what that stands in for."""
 
 
 def route_for(router: _Any, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
