@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
+from fastframe import speedups
 from fastframe._dispatch import serve, stack_plan
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
@@ -21,7 +22,7 @@ P = ParamSpec("P")
 __all__ = ["Starlette", "FastFrame"]
 
 
-class Starlette:
+class Starlette(speedups.CallableApp):
     """The application: a router wrapped in error handling and the user's middleware."""
 
     def __init__(
@@ -34,6 +35,7 @@ class Starlette:
         *,
         max_body_size: int | None = None,
     ) -> None:
+        speedups.apps.arm(self)
         self.debug = debug
         self.state = State()
         self.router = Router(routes, lifespan=lifespan)

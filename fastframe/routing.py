@@ -656,7 +656,7 @@ def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
     return regex, tuple(literals), tuple(names), tuple(used), tuple(kinds)
 
 
-class Router:
+class Router(speedups.CallableApp):
     def __init__(
         self,
         routes: Sequence[BaseRoute] | None = None,
@@ -667,6 +667,7 @@ class Router:
         middleware: Sequence[Middleware] | None = None,
         max_body_size: int | None = None,
     ) -> None:
+        speedups.apps.arm(self)
         self.routes = [] if routes is None else list(routes)
         self.redirect_slashes = redirect_slashes
         self.default = self.not_found if default is None else default

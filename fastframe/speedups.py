@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-HOT_PATHS = ("http", "routing", "jsonenc", "response")
+HOT_PATHS = ("http", "routing", "jsonenc", "response", "apps")
 
 NO_EXTENSIONS = bool(os.environ.get("FASTFRAME_NO_EXTENSIONS"))
 
@@ -47,3 +47,10 @@ http: Any = _modules["http"]
 routing: Any = _modules.get("routing")
 jsonenc: Any = _modules.get("jsonenc")
 response: Any = _modules["response"]
+apps: Any = _modules["apps"]
+
+if TYPE_CHECKING:
+    from fastframe._pure.apps import CallableApp
+else:
+    # The base of the app classes the server and user middleware call: see fastframe._pure.apps.
+    CallableApp = apps.CallableApp

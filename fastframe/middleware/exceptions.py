@@ -24,13 +24,14 @@ _NO_BODY_STATUS = frozenset({204, 304})
 Tracker = speedups.response.Tracker
 
 
-class ExceptionMiddleware:
+class ExceptionMiddleware(speedups.CallableApp):
     def __init__(
         self,
         app: ASGIApp,
         handlers: Mapping[Any, ExceptionHandler] | None = None,
         debug: bool = False,
     ) -> None:
+        speedups.apps.arm(self)
         self.app = app
         self.debug = debug  # kept for API compatibility; not used for the responses here
         self._status_handlers: dict[int, ExceptionHandler] = {}
