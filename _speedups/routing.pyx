@@ -20,6 +20,7 @@ from cpython.long cimport PyLong_AsLong, PyLong_AsSsize_t
 from cpython.mem cimport PyMem_Free, PyMem_Malloc
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF
+from cpython.set cimport PySet_Contains, PySet_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport uint64_t
 
@@ -552,6 +553,23 @@ cdef inline object _get(object mapping, object key, object default):
     return mapping.get(key, default)
 
 
+cdef inline object _item(object mapping, object key):
+    cdef PyObject *found
+    if type(mapping) is dict:
+        found = PyDict_GetItemWithError(<dict>mapping, key)
+        if found is NULL:
+            raise KeyError(key)
+        return <object>found
+    return mapping[key]
+
+
+cdef inline int _set(object mapping, object key, object value) except -1:
+    if type(mapping) is dict:
+        return PyDict_SetItem(<dict>mapping, key, value)
+    mapping[key] = value
+    return 0
+
+
 cdef tuple _NO_ROUTE = (None, None)
 cdef object _USE_REGEX = object()
 
@@ -563,10 +581,14 @@ cdef enum:
     _METHODS = 1
     _PATH_REGEX = 2
     _CONVERTORS = 3
-    _NAMES = 4
+    _APP = 4
+    _ROUTES = 5
+    _TABLE_FOR = 6
+    _NAMES = 7
     _MAX_LAYOUTS = 8
 
-cdef tuple _ROUTE_ATTRS = ("endpoint", "methods", "path_regex", "param_convertors")
+# A route's attributes, then a router's.
+cdef tuple _ROUTE_ATTRS = ("endpoint", "methods", "path_regex", "param_convertors", "app", "routes", "_table_for")
 
 cdef struct _Layout:
     PyTypeObject *cls
@@ -584,9 +606,9 @@ cdef list _slot_descriptors = [[] for _ in range(_NAMES)]
 
 
 def use_route_slots(*classes):
-    """Note the route classes whose endpoint, methods, path_regex and param_convertors are slots:
-    the resolver reads those slots directly from instances of them and of their subclasses that
-    leave the attributes alone."""
+    """Note the route classes whose endpoint, methods, path_regex, param_convertors and app are slots,
+    and the router classes whose routes and _table_for are: route_for and the resolver read those
+    slots directly from instances of them and of their subclasses that leave the attributes alone."""
     for cls in classes:
         for k in range(_NAMES):
             descriptor = cls.__dict__.get(_ROUTE_ATTRS[k])
@@ -743,8 +765,9 @@ cdef class Resolver:
         )
 
     cpdef lookup(self, scope, routes):
-        """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
-        none; None, without looking, when the routes changed."""
+        """(route, direct entry) for a full match by a route that still has the app the entry was
+        made from, (route, None) for another full match or a partial one, (None, None) for none;
+        None, without looking, when the routes changed."""
         if not self._fresh(routes):
             return None
         return self._answer(self._find(scope))
@@ -763,11 +786,12 @@ cdef class Resolver:
         cdef Py_ssize_t index, partial = -1, n, position
         cdef long kind
         cdef tuple candidates, plan
-        cdef object route, regex, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
+        cdef object route, regex, entry, found, params, outer, path_params, methods, convertors, match, child_scope, matcher
         cdef object partial_scope = None, partial_endpoint = None, partial_params = None
         cdef bint partial_route = False
+        cdef bint wrong
         cdef _Layout *layout
-        if root_path and path.startswith(root_path):
+        if (PyUnicode_GET_LENGTH(root_path) != 0 if type(root_path) is str else root_path) and path.startswith(root_path):
             if len(path) == len(root_path):
                 route_path = ""
             elif path[len(root_path)] == "/":
@@ -804,14 +828,18 @@ cdef class Resolver:
                         for key, value in params.items():
                             params[key] = convertors[key].convert(value)
                 outer = _get(scope, "path_params", None)
-                if outer:
+                if outer is not None and (PyDict_Size(outer) != 0 if type(outer) is dict else outer):
                     path_params = dict(outer)
                     path_params.update(params)
                 else:
                     path_params = params
                 if kind <= 1:
                     methods = _attr(route, layout, _METHODS)
-                    if methods and scope["method"] not in methods:
+                    if type(methods) is set:
+                        wrong = PySet_GET_SIZE(methods) != 0 and not PySet_Contains(methods, _item(scope, "method"))
+                    else:
+                        wrong = methods and scope["method"] not in methods
+                    if wrong:
                         if partial < 0:
                             partial = index
                             partial_route = True
@@ -819,9 +847,13 @@ cdef class Resolver:
                             partial_endpoint = _attr(route, layout, _ENDPOINT)
                             partial_params = path_params
                         continue
-                scope["route"] = route
-                scope["endpoint"] = _attr(route, layout, _ENDPOINT)
-                scope["path_params"] = path_params
+                _set(scope, "route", route)
+                _set(scope, "endpoint", _attr(route, layout, _ENDPOINT))
+                _set(scope, "path_params", path_params)
+                entry = <object>PyTuple_GET_ITEM(<tuple>PyTuple_GET_ITEM(self._answers, index), 1)
+                if entry is not None and _attr(route, layout, _APP) is not <object>PyTuple_GET_ITEM(entry, 0):
+                    # The route's app was replaced since: no direct entry, the route handles the request.
+                    return -2 - index
                 return index
             if kind == 4:
                 matcher = <object>PyTuple_GET_ITEM(plan, 2)
@@ -849,14 +881,17 @@ cdef class Resolver:
 def route_for(router, scope, scope_type):
     """Router._route_for in one call: (route, direct entry), (route, None) for a partial match,
     (None, None) for none; the tables are rebuilt through router._tables() when stale or missing."""
-    tables = getattr(router, "_table_for", None)
+    cdef _Layout *layout = _layout_of(router)
+    cdef PyObject *value = NULL
+    if layout is not NULL and layout.offsets[_TABLE_FOR] != 0:
+        value = (<PyObject **>(<char *><PyObject *>router + layout.offsets[_TABLE_FOR]))[0]
+    tables = <object>value if value is not NULL else getattr(router, "_table_for", None)
     if tables is None:
         tables = router._tables()
     cdef Py_ssize_t which = 0 if scope_type == "http" else 1
     resolver = tables[6][which]
-    found = (<Resolver>resolver).lookup(scope, router.routes) if type(resolver) is Resolver else resolver.lookup(
-        scope, router.routes
-    )
+    routes = _attr(router, layout, _ROUTES)
+    found = (<Resolver>resolver).lookup(scope, routes) if type(resolver) is Resolver else resolver.lookup(scope, routes)
     if found is None:
         resolver = router._tables()[6][which]
         found = resolver.lookup(scope, router.routes)

@@ -39,6 +39,8 @@ _answer = speedups.response.plain_answer
 FUSED = "fused"
 OUTER = "outer"
 OPAQUE = "opaque"
+# The plan of an app whose stack is not planned yet: its first item is no middleware stack.
+UNPLANNED = (object(), OPAQUE, None, None)
 
 
 async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
@@ -53,12 +55,11 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
     errors: ServerErrorMiddleware | None = None
     if self._outermost:
         scope["app"] = self
-        plan = self._stack_plan
-        if plan is None or plan[0] is not self.middleware_stack:
-            plan = self._plan_stack()
-        if plan[1] is not FUSED or (scope_type != "http" and scope_type != "websocket"):
-            stack = plan[0]
-            if plan[1] is not OPAQUE and scope_type == "http":
+        stack, kind, handlers, router = self._stack_plan
+        if stack is not self.middleware_stack:
+            stack, kind, handlers, router = self._plan_stack()
+        if kind is not FUSED or (scope_type != "http" and scope_type != "websocket"):
+            if kind is not OPAQUE and scope_type == "http":
                 outer = Tracker(send)
                 try:
                     await stack.app(scope, receive, outer.track)
@@ -68,10 +69,8 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
                 return
             await stack(scope, receive, send)
             return
-        router: Router = plan[3]
-        handlers: tuple[Any, Any] = plan[2]
         if scope_type == "http":
-            errors = plan[0]
+            errors = stack
     else:
         if scope_type != "http" and scope_type != "websocket":
             await self.app(scope, receive, send)
@@ -92,9 +91,10 @@ async def serve(self: Any, scope: Scope, receive: Receive, send: Send) -> None:
     try:
         try:
             route, direct = _route_for(router, scope, scope_type)
-            if direct is not None and route.app is direct[0]:
+            if direct is not None:
                 if scope_type == "http":
-                    # route_for gives a direct entry only for a route it matched itself, method included.
+                    # route_for gives a direct entry only for a route it matched itself, method included,
+                    # whose app is still the one the entry was made from.
                     # Request only hands `send` to send_push_promise, whose messages never start a response.
                     request = _new_request(scope, receive, send)
                     try:

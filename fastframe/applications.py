@@ -4,7 +4,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fastframe import speedups
-from fastframe._dispatch import serve, stack_plan
+from fastframe._dispatch import UNPLANNED, serve, stack_plan
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
 from fastframe.middleware.errors import ServerErrorMiddleware
@@ -79,7 +79,7 @@ class Starlette(speedups.CallableApp):
     __call__ = serve
     _outermost = True
     # (stack, kind, handlers, router) from stack_plan, for the stack it was made from.
-    _stack_plan: tuple[ASGIApp, str, Any, Any] | None = None
+    _stack_plan: tuple[Any, str, Any, Any] = UNPLANNED
 
     def _plan_stack(self) -> tuple[ASGIApp, str, Any, Any]:
         """Build the middleware stack if it is not built yet, and plan how serve runs it."""

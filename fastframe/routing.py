@@ -226,7 +226,7 @@ def _convert(route: Route | WebSocketRoute | Mount, matched: dict[str, Any], sco
 
 class Route(BaseRoute):
     # Slots: the resolver reads these on every request (compiled, straight from the instance).
-    __slots__ = ("endpoint", "methods", "path_regex", "param_convertors")
+    __slots__ = ("endpoint", "methods", "path_regex", "param_convertors", "app")
 
     def __init__(
         self,
@@ -319,7 +319,7 @@ def _leaf_url_path(
 
 
 class WebSocketRoute(BaseRoute):
-    __slots__ = ("endpoint", "path_regex", "param_convertors")
+    __slots__ = ("endpoint", "path_regex", "param_convertors", "app")
 
     def __init__(
         self,
@@ -366,9 +366,6 @@ class WebSocketRoute(BaseRoute):
 
     def __repr__(self) -> str:
         return f"{self.__class__.__name__}(path={self.path!r}, name={self.name!r})"
-
-
-speedups.routing.use_route_slots(Route, WebSocketRoute)
 
 
 class Mount(BaseRoute):
@@ -657,6 +654,9 @@ def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
 
 
 class Router(speedups.CallableApp):
+    # Slots: route_for reads them on every request (compiled, straight from the instance).
+    __slots__ = ("routes", "_table_for", "__dict__", "__weakref__")
+
     def __init__(
         self,
         routes: Sequence[BaseRoute] | None = None,
@@ -879,3 +879,6 @@ class Router(speedups.CallableApp):
         name: str | None = None,
     ) -> None:
         self.routes.append(WebSocketRoute(path, endpoint=endpoint, name=name))
+
+
+speedups.routing.use_route_slots(Route, WebSocketRoute, Router)

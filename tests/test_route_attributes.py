@@ -196,3 +196,58 @@ def test_the_route_class_itself_changed_and_restored(
     ours = run("fastframe")
     assert ours == run("starlette")
     assert ours[:2] == ours[4:]
+
+
+def _router_answers(package: str, make: Callable[[Any], Any], change: Callable[[Any, Any], None]) -> list[Any]:
+    routing, _ = _package(package)
+    router = make(routing)
+    requests = [("GET", "/"), ("GET", "/items/7"), ("GET", "/other")]
+    with _client(package, router) as client:
+        seen = _answers(client, requests)
+        change(routing, router)
+        return seen + _answers(client, requests)
+
+
+def _plain_router(routing: Any) -> Any:
+    return routing.Router([routing.Route("/", home), routing.Route("/items/{n:int}", item)])
+
+
+def _routes_property_router(routing: Any) -> Any:
+    class Switching(routing.Router):
+        @property
+        def routes(self) -> Any:
+            return self.__dict__["lists"][self.__dict__["current"]]
+
+        @routes.setter
+        def routes(self, value: Any) -> None:
+            self.__dict__["lists"] = [value, [routing.Route("/other", item)]]
+            self.__dict__["current"] = 0
+
+    return Switching([routing.Route("/", home), routing.Route("/items/{n:int}", item)])
+
+
+def _switch(routing: Any, router: Any) -> None:
+    router.__dict__["current"] = 1
+
+
+def _routes_replaced(routing: Any, router: Any) -> None:
+    router.routes = [routing.Route("/other", home)]
+
+
+def _routes_appended(routing: Any, router: Any) -> None:
+    router.routes.insert(1, routing.Route("/items/{n}", home))
+
+
+ROUTER_CASES = {
+    "routes property": (_routes_property_router, _switch),
+    "routes replaced": (_plain_router, _routes_replaced),
+    "route inserted": (_plain_router, _routes_appended),
+}
+
+
+@pytest.mark.parametrize("case", list(ROUTER_CASES))
+def test_router_routes_read_as_the_reference_reads_them(case: str) -> None:
+    make, change = ROUTER_CASES[case]
+    ours = _router_answers("fastframe", make, change)
+    assert ours == _router_answers("starlette", make, change)
+    assert ours[:3] != ours[3:]

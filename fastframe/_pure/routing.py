@@ -227,8 +227,9 @@ class Resolver:
         self._partials = tuple([(plan[1], None) for plan in self._plans])
 
     def lookup(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> tuple[_Any, _Any] | None:
-        """(route, direct entry) for a full match, (route, None) for a partial one, (None, None) for
-        none; None, without looking, when the routes changed."""
+        """(route, direct entry) for a full match by a route that still has the app the entry was
+        made from, (route, None) for another full match or a partial one, (None, None) for none;
+        None, without looking, when the routes changed."""
         # One frame for the whole search: each Python call is a good part of a request's cost here.
         if (
             routes is not self._routes
@@ -257,10 +258,9 @@ class Resolver:
                 if kind == ROUTE_STATIC or kind == WEBSOCKET_STATIC:
                     # matcher: (the regex, the path it matches) while the route keeps its regex as built.
                     regex = route.path_regex
-                    if (
-                        matcher is None or regex is not matcher[0] or route_path != matcher[1]
-                    ) and regex.match(route_path) is None:
-                        continue
+                    if matcher is None or regex is not matcher[0] or route_path != matcher[1]:
+                        if regex.match(route_path) is None:
+                            continue
                     params: dict[str, _Any] = {}
                 else:
                     found = route.path_regex.match(route_path)
@@ -286,7 +286,12 @@ class Resolver:
                 scope["route"] = route
                 scope["endpoint"] = route.endpoint
                 scope["path_params"] = path_params
-                return self._answers[index]  # type: ignore[no-any-return]
+                answer: tuple[_Any, _Any] = self._answers[index]
+                entry = answer[1]
+                if entry is not None and route.app is not entry[0]:
+                    # The route's app was replaced since: no direct entry, the route handles the request.
+                    return self._partials[index]  # type: ignore[no-any-return]
+                return answer
             if kind == MATCHER:
                 match, child_scope = matcher(scope, route_path)
             else:
