@@ -7,6 +7,7 @@ from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_CheckExact
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.object cimport PyObject
+from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
 __all__ = [
@@ -383,7 +384,7 @@ cdef int _init_known(self, _Fast *fast, content, status_code, background) except
     str, bytes or None content for _TEXT, any for _JSON."""
     cdef long status = 0
     cdef int overflow = 1
-    cdef Py_ssize_t length
+    cdef Py_ssize_t length, count
     cdef list raw
     _put(self, 0, status_code)
     _put(self, 1, background)
@@ -401,12 +402,22 @@ cdef int _init_known(self, _Fast *fast, content, status_code, background) except
     if overflow:
         raw = _build(None, body, status_code, self.media_type, "utf-8")
     else:
-        raw = []
+        # Made at its final size: one or two headers, or none.
+        length_header = None
         if status >= 200 and status != 204 and status != 304:
             length = len(body)
-            raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
+            length_header = (
+                _LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1"))
+            )
+        raw = PyList_New((length_header is not None) + (fast.type_header is not NULL))
+        count = 0
+        if length_header is not None:
+            Py_INCREF(length_header)
+            PyList_SET_ITEM(raw, 0, length_header)
+            count = 1
         if fast.type_header is not NULL:
-            raw.append(<object>fast.type_header)
+            Py_INCREF(<object>fast.type_header)
+            PyList_SET_ITEM(raw, count, <object>fast.type_header)
     _put(self, 3, raw)
     return 0
 
