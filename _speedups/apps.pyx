@@ -25,33 +25,9 @@ cdef extern from *:
     /* The tp_call every Python class with a __call__ has (slot_tp_call), read off one at import. */
     static ternaryfunc ff_slot_call = NULL;
 
+    /* The type's own tp_call, with the arguments packed as a tuple and a dict. */
     static PyObject *ff_generic_call(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), i, nkw;
-        PyObject *tuple, *kwargs = NULL, *result;
-        ternaryfunc call = Py_TYPE(self)->tp_call;
-        if (call == NULL) {
-            PyErr_Format(PyExc_TypeError, "'%.200s' object is not callable", Py_TYPE(self)->tp_name);
-            return NULL;
-        }
-        tuple = PyTuple_New(nargs);
-        if (tuple == NULL) return NULL;
-        for (i = 0; i < nargs; i++) {
-            Py_INCREF(args[i]);
-            PyTuple_SET_ITEM(tuple, i, args[i]);
-        }
-        if (kwnames != NULL && (nkw = PyTuple_GET_SIZE(kwnames)) > 0) {
-            kwargs = PyDict_New();
-            if (kwargs == NULL) { Py_DECREF(tuple); return NULL; }
-            for (i = 0; i < nkw; i++) {
-                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
-                    Py_DECREF(tuple); Py_DECREF(kwargs); return NULL;
-                }
-            }
-        }
-        result = call(self, tuple, kwargs);
-        Py_DECREF(tuple);
-        Py_XDECREF(kwargs);
-        return result;
+        return _PyObject_MakeTpCall(PyThreadState_Get(), self, args, PyVectorcall_NARGS(nargsf), kwnames);
     }
 
     static PyObject *ff_app_vectorcall(PyObject *self, PyObject *const *args, size_t nargsf, PyObject *kwnames) {

@@ -51,27 +51,7 @@ cdef extern from *:
     }
     /* type.__call__ itself, with the vectorcall arguments as a tuple and a dict. */
     static PyObject *ff_type_call(PyObject *tp, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
-        Py_ssize_t nargs = PyVectorcall_NARGS(nargsf), i, nkw;
-        PyObject *tuple, *kwargs = NULL, *result;
-        tuple = PyTuple_New(nargs);
-        if (tuple == NULL) return NULL;
-        for (i = 0; i < nargs; i++) {
-            Py_INCREF(args[i]);
-            PyTuple_SET_ITEM(tuple, i, args[i]);
-        }
-        if (kwnames != NULL && (nkw = PyTuple_GET_SIZE(kwnames)) > 0) {
-            kwargs = PyDict_New();
-            if (kwargs == NULL) { Py_DECREF(tuple); return NULL; }
-            for (i = 0; i < nkw; i++) {
-                if (PyDict_SetItem(kwargs, PyTuple_GET_ITEM(kwnames, i), args[nargs + i]) < 0) {
-                    Py_DECREF(tuple); Py_DECREF(kwargs); return NULL;
-                }
-            }
-        }
-        result = PyType_Type.tp_call(tp, tuple, kwargs);
-        Py_DECREF(tuple);
-        Py_XDECREF(kwargs);
-        return result;
+        return _PyObject_MakeTpCall(PyThreadState_Get(), tp, args, PyVectorcall_NARGS(nargsf), kwnames);
     }
     """
     void ff_set_vectorcall(object tp, void *fn)
