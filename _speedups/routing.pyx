@@ -617,6 +617,7 @@ def use_route_slots(*classes):
 
 
 cdef _Layout *_layout_of(object route) except? NULL:
+    global _nlayouts
     cdef PyTypeObject *cls = Py_TYPE(route)
     cdef unsigned int tag = ff_route_type_tag(cls)
     cdef int i
@@ -633,15 +634,10 @@ cdef _Layout *_layout_of(object route) except? NULL:
         layout = &_layouts[_nlayouts]
         _layout_classes.append(<object>cls)
         layout.cls = cls
-        _set_nlayouts(_nlayouts + 1)
+        _nlayouts += 1
     _learn_layout(layout, <object>cls)
     layout.tag = ff_route_type_tag(cls)
     return layout if layout.tag != 0 else NULL
-
-
-cdef inline void _set_nlayouts(int n):
-    global _nlayouts
-    _nlayouts = n
 
 
 cdef int _learn_layout(_Layout *layout, object cls) except -1:
@@ -659,14 +655,19 @@ cdef int _learn_layout(_Layout *layout, object cls) except -1:
     return 0
 
 
-cdef inline object _attr(object route, _Layout *layout, int k):
-    """route.<_ROUTE_ATTRS[k]>, from its slot when the layout knows it."""
+cdef object _REQUIRED = object()
+
+
+cdef inline object _attr(object route, _Layout *layout, int k, object default=_REQUIRED):
+    """route.<_ROUTE_ATTRS[k]> (or `default` when it has none), from its slot when the layout knows it."""
     cdef PyObject *value
     if layout is not NULL and layout.offsets[k] != 0:
         value = (<PyObject **>(<char *><PyObject *>route + layout.offsets[k]))[0]
         if value is not NULL:
             return <object>value
-    return getattr(route, <str>_ROUTE_ATTRS[k])
+    if default is _REQUIRED:
+        return getattr(route, <str>_ROUTE_ATTRS[k])
+    return getattr(route, <str>_ROUTE_ATTRS[k], default)
 
 
 cdef object _scan(tuple spec, object route, _Layout *layout, str path):
@@ -791,7 +792,7 @@ cdef class Resolver:
         cdef bint partial_route = False
         cdef bint wrong
         cdef _Layout *layout
-        if (PyUnicode_GET_LENGTH(root_path) != 0 if type(root_path) is str else root_path) and path.startswith(root_path):
+        if root_path and path.startswith(root_path):
             if len(path) == len(root_path):
                 route_path = ""
             elif path[len(root_path)] == "/":
@@ -805,15 +806,14 @@ cdef class Resolver:
             route = <object>PyTuple_GET_ITEM(plan, 1)
             if kind <= 3:
                 layout = _layout_of(route)
+                matcher = <object>PyTuple_GET_ITEM(plan, 2)
                 if kind == 0 or kind == 2:
-                    matcher = <object>PyTuple_GET_ITEM(plan, 2)
                     regex = _attr(route, layout, _PATH_REGEX)
                     if matcher is None or regex is not <object>PyTuple_GET_ITEM(matcher, 0) or route_path != <object>PyTuple_GET_ITEM(matcher, 1):
                         if regex.match(route_path) is None:
                             continue
                     params = {}
                 else:
-                    matcher = <object>PyTuple_GET_ITEM(plan, 2)
                     params = _USE_REGEX
                     if matcher is not None and type(route_path) is str:
                         params = _scan(<tuple>matcher, route, layout, <str>route_path)
@@ -828,7 +828,7 @@ cdef class Resolver:
                         for key, value in params.items():
                             params[key] = convertors[key].convert(value)
                 outer = _get(scope, "path_params", None)
-                if outer is not None and (PyDict_Size(outer) != 0 if type(outer) is dict else outer):
+                if outer:
                     path_params = dict(outer)
                     path_params.update(params)
                 else:
@@ -882,10 +882,7 @@ def route_for(router, scope, scope_type):
     """Router._route_for in one call: (route, direct entry), (route, None) for a partial match,
     (None, None) for none; the tables are rebuilt through router._tables() when stale or missing."""
     cdef _Layout *layout = _layout_of(router)
-    cdef PyObject *value = NULL
-    if layout is not NULL and layout.offsets[_TABLE_FOR] != 0:
-        value = (<PyObject **>(<char *><PyObject *>router + layout.offsets[_TABLE_FOR]))[0]
-    tables = <object>value if value is not NULL else getattr(router, "_table_for", None)
+    tables = _attr(router, layout, _TABLE_FOR, None)
     if tables is None:
         tables = router._tables()
     cdef Py_ssize_t which = 0 if scope_type == "http" else 1

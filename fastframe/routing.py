@@ -648,7 +648,7 @@ def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
         return None
     literals.append(tail)
     pattern += re.escape(tail) + "$"
-    if regex.pattern != pattern or regex.flags != re.UNICODE or len(convertors) != len(names):
+    if regex.pattern != pattern or len(convertors) != len(names):
         return None
     return regex, tuple(literals), tuple(names), tuple(used), tuple(kinds)
 
