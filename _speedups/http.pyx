@@ -13,6 +13,8 @@ from cpython.tuple cimport PyTuple_GET_SIZE
 from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8, PyUnicode_New
 from libc.string cimport memcmp, memcpy
 
+from _slots cimport slot_offset
+
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object u)
@@ -582,14 +584,9 @@ def query_params_get(self, key, default=None):
 # --- Request objects ---------------------------------------------------------------------------
 
 cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef *d_member
     ctypedef struct PyTypeObject:
         PyObject *(*tp_new)(PyTypeObject *, PyObject *, PyObject *)
     PyTypeObject PyBaseObject_Type
-    PyTypeObject PyMemberDescr_Type
 
 cdef enum:
     _REQUEST_SLOTS = 12
@@ -610,10 +607,9 @@ def configure_request(cls):
     """Learn where `cls` (Request) keeps the slots its __init__ fills; new_request writes them there."""
     global _request_class, _request_init
     for i, name in enumerate(_REQUEST_SLOT_NAMES):
-        descriptor = getattr(cls, name)
-        if type(descriptor) is not <object>&PyMemberDescr_Type:
+        _request_offsets[i] = slot_offset(getattr(cls, name))
+        if _request_offsets[i] == 0:
             raise TypeError(f"{cls.__name__}.{name} is not a slot")
-        _request_offsets[i] = (<PyMemberDescrObject *>descriptor).d_member.offset
     _request_class = cls
     _request_init = cls.__init__
 

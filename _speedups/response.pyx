@@ -10,6 +10,8 @@ from cpython.object cimport PyObject
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
+from _slots cimport slot_offset, type_tag
+
 __all__ = [
     "Tracker",
     "build_headers",
@@ -31,14 +33,6 @@ cdef extern from *:
     static void *ff_get_vectorcall(PyObject *tp) {
         return (void *)((PyTypeObject *)tp)->tp_vectorcall;
     }
-    /* 0 when the type has no valid version tag: it, or a base, was changed since last checked. */
-    static unsigned int ff_type_tag(PyObject *tp) {
-        PyTypeObject *t = (PyTypeObject *)tp;
-    #ifdef Py_TPFLAGS_VALID_VERSION_TAG
-        if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) return 0;
-    #endif
-        return t->tp_version_tag;
-    }
     /* Whether making an instance is object.__new__'s plain allocation. */
     static int ff_plain_new(PyObject *tp) {
         PyTypeObject *t = (PyTypeObject *)tp;
@@ -56,20 +50,12 @@ cdef extern from *:
     """
     void ff_set_vectorcall(object tp, void *fn)
     void *ff_get_vectorcall(object tp)
-    unsigned int ff_type_tag(object tp)
     bint ff_plain_new(object tp)
     object ff_alloc(object tp, object no_args)
     object ff_type_call(object tp, PyObject **args, size_t nargsf, PyObject *kwnames)
     Py_ssize_t PyVectorcall_NARGS(size_t nargsf)
 
 cdef extern from "Python.h":
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef *d_member
-    ctypedef struct PyTypeObject:
-        pass
-    PyTypeObject PyMemberDescr_Type
     void Py_INCREF(object)
     void Py_XDECREF(PyObject *)
 
@@ -107,9 +93,9 @@ def use_slots(cls):
     found = []
     for k, name in enumerate(_SLOT_NAMES):
         descriptor = getattr(cls, name)
-        if type(descriptor) is not <object>&PyMemberDescr_Type:
+        _slot_offsets[k] = slot_offset(descriptor)
+        if _slot_offsets[k] == 0:
             raise TypeError(f"{cls.__name__}.{name} is not a slot")
-        _slot_offsets[k] = (<PyMemberDescrObject *>descriptor).d_member.offset
         found.append(descriptor)
     _slots = tuple(found)
 
@@ -271,13 +257,13 @@ cdef object _construct(object cls, PyObject **args, size_t nargsf, PyObject *kwn
         i += 1
     if i == _nfast or nargs > 5:
         return ff_type_call(cls, args, nargsf, kwnames)
-    tag = ff_type_tag(cls)
+    tag = type_tag(cls)
     if tag == 0 or tag != _fast[i].tag:
         # The class or a base changed: only its __new__ and __init__ decide whether this path holds.
         if not ff_plain_new(cls) or not _inits_hold(<tuple>_fast[i].inits):
             return ff_type_call(cls, args, nargsf, kwnames)
         _learn(i, cls)
-        _fast[i].tag = ff_type_tag(cls)
+        _fast[i].tag = type_tag(cls)
     for k in range(nargs):
         values[k] = args[k]
         given |= 1u << k

@@ -24,6 +24,8 @@ from cpython.set cimport PySet_Contains, PySet_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE, PyTuple_New, PyTuple_SET_ITEM
 from libc.stdint cimport uint64_t
 
+from _slots cimport slot_offset, type_tag
+
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object u)
@@ -34,27 +36,10 @@ cdef extern from "Python.h":
     Py_ssize_t PyUnicode_FindChar(object s, Py_UCS4 ch, Py_ssize_t start, Py_ssize_t end, int direction) except -2
     Py_ssize_t PY_SSIZE_T_MAX
     object PyUnicode_Substring(object s, Py_ssize_t start, Py_ssize_t end)
-    ctypedef struct PyMemberDef:
-        Py_ssize_t offset
-    ctypedef struct PyMemberDescrObject:
-        PyMemberDef *d_member
     ctypedef struct PyTypeObject:
         void *tp_getattro
-    PyTypeObject PyMemberDescr_Type
     void *PyObject_GenericGetAttr
     PyTypeObject *Py_TYPE(object o)
-
-cdef extern from *:
-    """
-    /* 0 when the type has no valid version tag: it, or a base, was changed since last checked. */
-    static unsigned int ff_route_type_tag(PyTypeObject *t) {
-    #ifdef Py_TPFLAGS_VALID_VERSION_TAG
-        if (!(t->tp_flags & Py_TPFLAGS_VALID_VERSION_TAG)) return 0;
-    #endif
-        return t->tp_version_tag;
-    }
-    """
-    unsigned int ff_route_type_tag(PyTypeObject *t)
 
 
 __all__ = [
@@ -612,14 +597,14 @@ def use_route_slots(*classes):
     for cls in classes:
         for k in range(_NAMES):
             descriptor = cls.__dict__.get(_ROUTE_ATTRS[k])
-            if type(descriptor) is <object>&PyMemberDescr_Type:
+            if slot_offset(descriptor) != 0:
                 (<list>_slot_descriptors[k]).append(descriptor)
 
 
 cdef _Layout *_layout_of(object route) except? NULL:
     global _nlayouts
     cdef PyTypeObject *cls = Py_TYPE(route)
-    cdef unsigned int tag = ff_route_type_tag(cls)
+    cdef unsigned int tag = type_tag(<object>cls)
     cdef int i
     cdef _Layout *layout
     for i in range(_nlayouts):
@@ -636,7 +621,7 @@ cdef _Layout *_layout_of(object route) except? NULL:
         layout.cls = cls
         _nlayouts += 1
     _learn_layout(layout, <object>cls)
-    layout.tag = ff_route_type_tag(cls)
+    layout.tag = type_tag(<object>cls)
     return layout if layout.tag != 0 else NULL
 
 
@@ -650,7 +635,7 @@ cdef int _learn_layout(_Layout *layout, object cls) except -1:
         descriptor = getattr(cls, <str>_ROUTE_ATTRS[k], None)
         for known in <list>_slot_descriptors[k]:
             if descriptor is known:
-                layout.offsets[k] = (<PyMemberDescrObject *>descriptor).d_member.offset
+                layout.offsets[k] = slot_offset(descriptor)
                 break
     return 0
 
