@@ -24,6 +24,42 @@ cdef extern from "Python.h":
     PyTypeObject *Py_TYPE(PyObject *)
 from libc.math cimport fabs, isfinite
 
+cdef extern from *:
+    """
+    /* A str-keyed dict's values read in place: PyDict_Next costs several times the check made on each
+       value. Only on CPython 3.11, whose dict layout this reads; elsewhere ff_str_values says no. */
+    #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000 && !defined(PYPY_VERSION)
+    #  ifndef Py_BUILD_CORE
+    #    define Py_BUILD_CORE 1
+    #    define FF_UNDEF_BUILD_CORE 1
+    #  endif
+    #  include "internal/pycore_dict.h"
+    #  ifdef FF_UNDEF_BUILD_CORE
+    #    undef Py_BUILD_CORE
+    #  endif
+    /* The first value slot of `d`, whose keys are all exact str, and in `count` and `step` how many
+       slots there are and how many pointers apart; NULL (and nothing set) when a key may be another
+       type. Deleted entries' slots hold NULL. */
+    static PyObject **ff_str_values(PyObject *d, Py_ssize_t *count, Py_ssize_t *step) {
+        PyDictObject *mp = (PyDictObject *)d;
+        PyDictKeysObject *dk = mp->ma_keys;
+        if (dk->dk_kind == DICT_KEYS_GENERAL) return NULL;
+        *count = dk->dk_nentries;
+        if (mp->ma_values != NULL) {
+            *step = 1;
+            return mp->ma_values->values;
+        }
+        *step = sizeof(PyDictUnicodeEntry) / sizeof(PyObject *);
+        return &DK_UNICODE_ENTRIES(dk)[0].me_value;
+    }
+    #else
+    static PyObject **ff_str_values(PyObject *d, Py_ssize_t *count, Py_ssize_t *step) {
+        return NULL;
+    }
+    #endif
+    """
+    PyObject **ff_str_values(object d, Py_ssize_t *count, Py_ssize_t *step)
+
 import json
 
 import orjson
@@ -67,7 +103,19 @@ cdef bint _plain(object obj, int depth) except -1:
         return kind == 1
     if depth >= _MAX_DEPTH:
         return False
+    cdef PyObject **slots
+    cdef Py_ssize_t step
     if type(obj) is dict:
+        slots = ff_str_values(obj, &n, &step)
+        if slots is not NULL:
+            for i in range(n):
+                value = slots[i * step]
+                if value is NULL:
+                    continue
+                kind = _kind(value)
+                if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+                    return False
+            return True
         while PyDict_Next(obj, &pos, &key, &value):
             if Py_TYPE(key) is not &PyUnicode_Type:
                 return False
