@@ -93,6 +93,12 @@ cdef inline int _kind(PyObject *obj):
     return 0
 
 
+cdef inline bint _plain_value(PyObject *value, int depth) except -1:
+    """Whether `value`, an item of a container at `depth`, is one orjson writes as the stdlib does."""
+    cdef int kind = _kind(value)
+    return kind == 1 or (kind == 2 and _plain(<object>value, depth + 1))
+
+
 cdef bint _plain(object obj, int depth) except -1:
     # Borrowed references throughout: nothing here runs Python code, so nothing can mutate obj.
     cdef int kind = _kind(<PyObject *>obj)
@@ -112,30 +118,26 @@ cdef bint _plain(object obj, int depth) except -1:
                 value = slots[i * step]
                 if value is NULL:
                     continue
-                kind = _kind(value)
-                if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+                if not _plain_value(value, depth):
                     return False
             return True
         while PyDict_Next(obj, &pos, &key, &value):
             if Py_TYPE(key) is not &PyUnicode_Type:
                 return False
-            kind = _kind(value)
-            if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+            if not _plain_value(value, depth):
                 return False
         return True
     if type(obj) is list:
         n = PyList_GET_SIZE(obj)
         for i in range(n):
             value = PyList_GET_ITEM(obj, i)
-            kind = _kind(value)
-            if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+            if not _plain_value(value, depth):
                 return False
         return True
     n = PyTuple_GET_SIZE(obj)
     for i in range(n):
         value = PyTuple_GET_ITEM(obj, i)
-        kind = _kind(value)
-        if kind == 0 or (kind == 2 and not _plain(<object>value, depth + 1)):
+        if not _plain_value(value, depth):
             return False
     return True
 
