@@ -338,7 +338,7 @@ def build_ws_echo(mode: str) -> Callable[[SimpleNamespace], App]:
 
 def ws_scenarios() -> list[Scenario]:
     json_text = json.dumps(WS_JSON, separators=(",", ":"))
-    cases = {
+    cases: dict[str, tuple[dict[str, Any], dict[str, Any] | None]] = {
         "text": ({"type": "websocket.receive", "text": "hello"}, {"type": "websocket.send", "text": "hello"}),
         "bytes": ({"type": "websocket.receive", "bytes": b"\x00\x01hello"}, None),
         "json": ({"type": "websocket.receive", "text": json_text}, {"type": "websocket.send", "text": json_text}),
@@ -347,7 +347,7 @@ def ws_scenarios() -> list[Scenario]:
     for mode, (incoming, reply) in cases.items():
         if reply is None:
             reply = {"type": "websocket.send", "bytes": b"\x00\x01hello"}
-        expected = [
+        expected: list[dict[str, Any]] = [
             {"type": "websocket.accept", "subprotocol": None, "headers": []},
             reply,
             {"type": "websocket.close", "code": 1000, "reason": ""},
