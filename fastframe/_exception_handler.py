@@ -1,12 +1,21 @@
+"""Turning an exception into the response its registered handler makes.
+
+Handlers live in two mappings, by exception class and by HTTP status code, which
+ExceptionMiddleware keeps and puts into the scope for the routes below it. A status handler
+answers an HTTPException of its status first; otherwise the nearest class in the exception's MRO
+that has a handler answers. With no handler the exception goes on up.
+"""
+
 from __future__ import annotations
 
-from collections.abc import Awaitable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from fastframe import speedups
 from fastframe._utils import is_async_callable
 from fastframe.concurrency import run_in_threadpool
 from fastframe.exceptions import HTTPException
-from fastframe.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
+from fastframe.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from fastframe.requests import Request
@@ -14,90 +23,76 @@ if TYPE_CHECKING:
 
 ExceptionHandlers = Mapping[Any, ExceptionHandler]
 StatusHandlers = Mapping[int, ExceptionHandler]
+Handlers = tuple[ExceptionHandlers, StatusHandlers]
 
-# The same scope key as the reference, so handlers registered by an
-# ExceptionMiddleware reach routes regardless of which package built them.
+# The reference's scope key: handlers registered by either package's middleware reach the other's routes.
 SCOPE_KEY = "starlette.exception_handlers"
-_NO_HANDLERS: tuple[ExceptionHandlers, StatusHandlers] = ({}, {})
+NO_HANDLERS: Handlers = ({}, {})
 
 
 def _lookup_exception_handler(exc_handlers: ExceptionHandlers, exc: Exception) -> ExceptionHandler | None:
-    for cls in type(exc).__mro__:
-        handler = exc_handlers.get(cls)
-        if handler is not None:
-            return handler
-    return None
+    """The handler of the most specific class `exc` is an instance of, if any has one."""
+    return next((exc_handlers[kind] for kind in type(exc).__mro__ if kind in exc_handlers), None)
 
 
-def _find_handler(
-    exception_handlers: ExceptionHandlers, status_handlers: StatusHandlers, exc: Exception
-) -> ExceptionHandler | None:
-    handler = None
-    if isinstance(exc, HTTPException) and status_handlers:
-        handler = status_handlers.get(exc.status_code)
-    if handler is None:
-        handler = _lookup_exception_handler(exception_handlers, exc)
-    return handler
+def handler_for(handlers: Handlers, exc: Exception) -> ExceptionHandler | None:
+    by_class, by_status = handlers
+    if by_status and isinstance(exc, HTTPException):
+        found = by_status.get(exc.status_code)
+        if found is not None:
+            return found
+    return _lookup_exception_handler(by_class, exc) if by_class else None
 
 
-async def _call_handler(handler: ExceptionHandler, conn: Request | WebSocket, exc: Exception) -> Any:
-    if is_async_callable(handler):
-        return await handler(conn, exc)  # type: ignore[arg-type]
-    return await run_in_threadpool(handler, conn, exc)  # type: ignore[arg-type]
+def connection(scope: Scope, receive: Receive, send: Send) -> Request | WebSocket:
+    """The Request or WebSocket a handler is given when the layer that caught the exception had none."""
+    if scope["type"] == "websocket":
+        from fastframe.websockets import WebSocket
+
+        return WebSocket(scope, receive, send)
+    from fastframe.requests import Request
+
+    return Request(scope, receive, send)
 
 
 async def handle_exception(
     exc: Exception,
-    handlers: tuple[ExceptionHandlers, StatusHandlers],
+    handlers: Handlers,
     conn: Request | WebSocket | None,
-    response_started: bool,
+    started: bool,
     scope: Scope,
     receive: Receive,
     send: Send,
 ) -> None:
-    """Answer `exc` with its registered handler, or re-raise it.
+    """Answer `exc` with its handler's response, or raise it again when it has no handler.
 
-    `conn` may be None: the Request/WebSocket handed to the handler is then only
-    built when an exception is actually handled, which keeps the happy path lean.
+    `started` says whether the response had begun; `conn` is made (see `connection`) only when a
+    handler is found, so a layer catching an exception pays for no Request up front.
     """
-    handler = _find_handler(handlers[0], handlers[1], exc)
+    handler = handler_for(handlers, exc)
     if handler is None:
         raise exc
-    if response_started:
+    if started:
         raise RuntimeError("Caught handled exception, but response already started.") from exc
     if conn is None:
-        conn = _make_conn(scope, receive, send)
-    response = await _call_handler(handler, conn, exc)
+        conn = connection(scope, receive, send)
+    if is_async_callable(handler):
+        response = await handler(conn, exc)  # type: ignore[arg-type]
+    else:
+        response = await run_in_threadpool(handler, conn, exc)  # type: ignore[arg-type]
     if response is not None:
         await response(scope, receive, send)
 
 
-def _make_conn(scope: Scope, receive: Receive, send: Send) -> Request | WebSocket:
-    if scope["type"] == "http":
-        from fastframe.requests import Request
-
-        return Request(scope, receive, send)
-    from fastframe.websockets import WebSocket
-
-    return WebSocket(scope, receive, send)
-
-
 def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
-    handlers: tuple[ExceptionHandlers, StatusHandlers] = conn.scope.get(SCOPE_KEY, _NO_HANDLERS)
+    """`app` answering its exceptions with the handlers in `conn`'s scope, as a route does."""
+    handlers: Handlers = conn.scope.get(SCOPE_KEY, NO_HANDLERS)
 
-    async def wrapped_app(scope: Scope, receive: Receive, send: Send) -> None:
-        response_started = False
-
-        # A plain function returning send's awaitable: one coroutine frame less per message.
-        def sender(message: Message) -> Awaitable[None]:
-            nonlocal response_started
-            if message["type"] == "http.response.start":
-                response_started = True
-            return send(message)
-
+    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
+        watch = speedups.response.Tracker(send)
         try:
-            await app(scope, receive, sender)
+            await app(scope, receive, watch.track)
         except Exception as exc:
-            await handle_exception(exc, handlers, conn, response_started, scope, receive, send)
+            await handle_exception(exc, handlers, conn, watch.started, scope, receive, send)
 
-    return wrapped_app
+    return guarded

@@ -1,29 +1,65 @@
+"""The application: a router inside error handling, the user's middleware and exception handlers."""
+
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any, ParamSpec, TypeVar
 
 from fastframe import speedups
-from fastframe._dispatch import UNPLANNED, serve, stack_plan
+from fastframe._exception_handler import SCOPE_KEY, handle_exception
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
+from fastframe.middleware.body_limit import RequestBodyLimitMiddleware
 from fastframe.middleware.errors import ServerErrorMiddleware
 from fastframe.middleware.exceptions import ExceptionMiddleware
 from fastframe.requests import Request
 from fastframe.responses import Response
 from fastframe.routing import BaseRoute, Router
-from fastframe.types import ASGIApp, ExceptionHandler, Lifespan
+from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
 
 AppType = TypeVar("AppType", bound="Starlette")
-
-
 P = ParamSpec("P")
 
-__all__ = ["Starlette", "FastFrame"]
+__all__ = ["FastFrame", "Starlette"]
+
+_Tracker = speedups.response.Tracker
+_new_request = speedups.http.new_request
+_RESPONSE_CALL = Response.__call__
 
 
-class Starlette(speedups.CallableApp):
-    """The application: a router wrapped in error handling and the user's middleware."""
+class _Plan:
+    """How Starlette.__call__ runs one middleware stack, worked out once for it.
+
+    `errors` is the stack's ServerErrorMiddleware when it is the outer layer and does what its
+    class does: the application then answers a failure with its `answer` itself, around `inner`,
+    the layer it wraps. When that layer is an ExceptionMiddleware directly over a plain Router (the
+    stack of an application without middleware of its own), `exceptions` and `router` are those:
+    the application then routes the request itself as the exception middleware would.
+    """
+
+    __slots__ = ("stack", "errors", "inner", "exceptions", "router")
+
+    def __init__(self, stack: Any) -> None:
+        self.stack = stack
+        self.errors: ServerErrorMiddleware | None = None
+        self.inner: Any = None
+        self.exceptions: ExceptionMiddleware | None = None
+        self.router: Router | None = None
+        if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not ServerErrorMiddleware.__call__:
+            return
+        self.errors = stack
+        self.inner = inner = stack.app
+        if isinstance(inner, ExceptionMiddleware) and type(inner).__call__ is ExceptionMiddleware.__call__:
+            if inner._router is not None and inner.app is inner._router:
+                self.exceptions, self.router = inner, inner._router
+
+
+# The stack of an application not yet called: never a middleware_stack, so the first call plans.
+_UNBUILT = object()
+
+
+class Starlette:
+    """Creates an application instance."""
 
     def __init__(
         self: AppType,
@@ -35,37 +71,32 @@ class Starlette(speedups.CallableApp):
         *,
         max_body_size: int | None = None,
     ) -> None:
-        speedups.apps.arm(self)
         self.debug = debug
         self.state = State()
         self.router = Router(routes, lifespan=lifespan)
+        self.exception_handlers = dict(exception_handlers or {})
+        self.user_middleware = list(middleware or [])
         self.max_body_size = max_body_size
-        self.exception_handlers = {} if exception_handlers is None else dict(exception_handlers)
-        self.user_middleware = [] if middleware is None else list(middleware)
         self.middleware_stack: ASGIApp | None = None
+        self._plan = _Plan(_UNBUILT)
 
     def build_middleware_stack(self) -> ASGIApp:
-        debug = self.debug
-        error_handler = None
-        exception_handlers: dict[Any, ExceptionHandler] = {}
-
-        for key, value in self.exception_handlers.items():
+        # 500 and Exception go to the outermost layer, where nothing can answer after them.
+        last_resort = None
+        by_key: dict[Any, ExceptionHandler] = {}
+        for key, handler in self.exception_handlers.items():
             if key in (500, Exception):
-                error_handler = value
+                last_resort = handler
             else:
-                exception_handlers[key] = value
-
-        middleware = [Middleware(ServerErrorMiddleware, handler=error_handler, debug=debug)]
+                by_key[key] = handler
+        layers = [Middleware(ServerErrorMiddleware, handler=last_resort, debug=self.debug)]
         if self.max_body_size is not None:
-            from fastframe.middleware.body_limit import RequestBodyLimitMiddleware
-
-            middleware.append(Middleware(RequestBodyLimitMiddleware, max_body_size=self.max_body_size))
-        middleware += self.user_middleware
-        middleware.append(Middleware(ExceptionMiddleware, handlers=exception_handlers, debug=debug))
-
+            layers.append(Middleware(RequestBodyLimitMiddleware, max_body_size=self.max_body_size))
+        layers += self.user_middleware
+        layers.append(Middleware(ExceptionMiddleware, handlers=by_key, debug=self.debug))
         app: ASGIApp = self.router
-        for cls, args, kwargs in reversed(middleware):
-            app = cls(app, *args, **kwargs)
+        for factory, args, kwargs in reversed(layers):
+            app = factory(app, *args, **kwargs)
         return app
 
     @property
@@ -75,19 +106,83 @@ class Starlette(speedups.CallableApp):
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         return self.router.url_path_for(name, **path_params)
 
-    # fastframe._dispatch.serve: sets scope["app"], then runs the stack, the default one in a single frame.
-    __call__ = serve
-    _outermost = True
-    # (stack, kind, handlers, router) from stack_plan, for the stack it was made from.
-    _stack_plan: tuple[Any, str, Any, Any] = UNPLANNED
+    def _replan(self) -> _Plan:
+        if self.middleware_stack is None:
+            self.middleware_stack = self.build_middleware_stack()
+        self._plan = _Plan(self.middleware_stack)
+        return self._plan
 
-    def _plan_stack(self) -> tuple[ASGIApp, str, Any, Any]:
-        """Build the middleware stack if it is not built yet, and plan how serve runs it."""
-        stack = self.middleware_stack
-        if stack is None:
-            self.middleware_stack = stack = self.build_middleware_stack()
-        self._stack_plan = plan = stack_plan(stack)
-        return plan
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        plan = self._plan
+        if plan.stack is not self.middleware_stack:
+            plan = self._replan()
+        kind = scope["type"]
+        exceptions, router = plan.exceptions, plan.router
+        if exceptions is None or router is None or (kind != "http" and kind != "websocket"):
+            errors = plan.errors
+            if errors is None or kind != "http":
+                await plan.stack(scope, receive, send)
+                return
+            # ServerErrorMiddleware's part, as its __call__ does it, around the layer it wraps.
+            outer = _Tracker(send)
+            try:
+                await plan.inner(scope, receive, outer.track)
+            except Exception as exc:
+                await errors.answer(exc, scope, receive, send, outer.started)
+                raise
+            return
+        # The default stack: ServerErrorMiddleware's part (http only, as its __call__), then the
+        # exception middleware's over its router, as ExceptionMiddleware.__call__ does it.
+        scope[SCOPE_KEY] = handlers = exceptions._handlers
+        if "router" not in scope:
+            scope["router"] = router
+        started = False
+        watch: Any = None
+        try:
+            try:
+                route, run = router._resolve(scope, kind)
+                if run is None:
+                    answer = exceptions._quick_answer(route, router, scope)
+                    if answer is not None:
+                        started = True
+                        await send(answer[0])
+                        await send(answer[1])
+                        return
+                    watch = _Tracker(send)
+                    await exceptions._dispatch(route, run, router, scope, receive, watch.track)
+                    return
+                if kind != "http":
+                    await exceptions._session(run, scope, receive, send)
+                    return
+                request = _new_request(scope, receive, send)
+                try:
+                    response = await run(request)
+                    if type(response).__call__ is _RESPONSE_CALL:
+                        started = True
+                        await send(
+                                {
+                                    "type": "http.response.start",
+                                    "status": response.status_code,
+                                    "headers": response.raw_headers,
+                                }
+                        )
+                        await send({"type": "http.response.body", "body": response.body})
+                        if response.background is not None:
+                            await response.background()
+                    else:
+                        watch = _Tracker(send)
+                        await response(scope, receive, watch.track)
+                except Exception as exc:
+                    watch = watch or _Tracker(send, started)
+                    await handle_exception(exc, handlers, request, watch.started, scope, receive, watch.track)
+            except Exception as exc:
+                watch = watch or _Tracker(send, started)
+                await handle_exception(exc, handlers, None, watch.started, scope, receive, watch.track)
+        except Exception as exc:
+            if kind == "http":
+                await plan.errors.answer(exc, scope, receive, send, watch.started if watch else started)  # type: ignore[union-attr]
+            raise
 
     def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
         self.router.mount(path, app=app, name=name)
@@ -95,12 +190,7 @@ class Starlette(speedups.CallableApp):
     def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         self.router.host(host, app=app, name=name)
 
-    def add_middleware(
-        self,
-        middleware_class: _MiddlewareFactory[P],
-        *args: P.args,
-        **kwargs: P.kwargs,
-    ) -> None:
+    def add_middleware(self, middleware_class: _MiddlewareFactory[P], *args: P.args, **kwargs: P.kwargs) -> None:
         if self.middleware_stack is not None:
             raise RuntimeError("Cannot add middleware after an application has started")
         self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))

@@ -26,28 +26,28 @@ from fastframe.datastructures import URL, Headers, MutableHeaders
 from fastframe.requests import ClientDisconnect
 from fastframe.types import Message, Receive, Scope, Send
 
+_response = speedups.response
 _jsonenc = speedups.jsonenc
 
 
-def _json_dumps(content: Any) -> bytes:
+def _stdlib_json(content: Any) -> bytes:
     return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
-_json_render: Callable[[Any], bytes] = _jsonenc.dumps if _jsonenc is not None else _json_dumps
+# What JSONResponse.render returns: the reference's compact json.dumps, through the JSON twin.
+_json_render: Callable[[Any], bytes] = _stdlib_json if _jsonenc is None else _jsonenc.dumps
 
-_BYTES_LIKE = (bytes, memoryview)
-_response = speedups.response
-_init_response = _response.init_response
-_build_headers = _response.build_headers
+# RedirectResponse's Location keeps these as they are and percent-encodes everything else.
+_LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
 
 class Response:
-    # The attributes every response sets, as slots (compiled construction writes them directly);
-    # "__dict__" keeps any other attribute assignable, as users and middleware expect.
+    # The attributes every response sets live in slots: made and read on every request, they cost
+    # less there than in the instance dict; any other attribute can still be set.
     __slots__ = ("status_code", "background", "body", "raw_headers", "__dict__", "__weakref__")
     media_type: str | None = None
     charset = "utf-8"
-    # Set by __init__ (speedups.response.init_response); declared for type checkers.
+    # Set by __init__; declared for type checkers.
     status_code: int
     background: BackgroundTask | None
     body: bytes | memoryview
@@ -65,30 +65,26 @@ class Response:
         ) -> None: ...
 
     else:
-        # Sets status_code, media_type, background, body (through render) and raw_headers (through
-        # init_headers), calling those two as methods only when a subclass overrides them. The
-        # function binds as a method itself: no Python frame around it on every response.
-        __init__ = _init_response
+        # The twin's function is __init__ itself (it binds as a method): no frame around the work.
+        __init__ = _response.init_response
 
     def render(self, content: Any) -> bytes | memoryview:
         if content is None:
             return b""
-        if type(content) is bytes or isinstance(content, _BYTES_LIKE):
-            return content  # type: ignore[no-any-return]
+        if isinstance(content, (bytes, memoryview)):
+            return content
         return content.encode(self.charset)  # type: ignore[no-any-return]
 
     def init_headers(self, headers: Mapping[str, str] | None = None) -> None:
-        self.raw_headers = _build_headers(
-            headers, getattr(self, "body", None), self.status_code, self.media_type, self.charset
-        )
+        body = getattr(self, "body", None)
+        self.raw_headers = _response.build_headers(headers, body, self.status_code, self.media_type, self.charset)
 
     @property
     def headers(self) -> MutableHeaders:
-        try:
-            return self._headers  # type: ignore[has-type, no-any-return]
-        except AttributeError:
-            self._headers = MutableHeaders(raw=self.raw_headers)
-            return self._headers
+        view = self.__dict__.get("_headers")
+        if view is None:
+            view = self._headers = MutableHeaders(raw=self.raw_headers)
+        return view  # type: ignore[no-any-return]
 
     def set_cookie(
         self,
@@ -103,33 +99,30 @@ class Response:
         samesite: Literal["lax", "strict", "none"] | None = "lax",
         partitioned: bool = False,
     ) -> None:
-        # A lone Morsel formats exactly as SimpleCookie would, without the container.
-        morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
-        str_value = str(value)
-        morsel.set(key, str_value, http.cookies._quote(str_value))  # type: ignore[attr-defined]
-        if max_age is not None:
-            morsel["max-age"] = max_age  # type: ignore[assignment]
-        if expires is not None:
-            if isinstance(expires, datetime):
-                morsel["expires"] = format_datetime(expires, usegmt=True)
-            else:
-                morsel["expires"] = expires  # type: ignore[assignment]
-        if path is not None:
-            morsel["path"] = path
-        if domain is not None:
-            morsel["domain"] = domain
-        if secure:
-            morsel["secure"] = True  # type: ignore[assignment]
-        if httponly:
-            morsel["httponly"] = True  # type: ignore[assignment]
+        # A lone Morsel prints exactly as a SimpleCookie holding it would.
+        cookie: http.cookies.Morsel[str] = http.cookies.Morsel()
+        text = str(value)
+        cookie.set(key, text, http.cookies._quote(text))  # type: ignore[attr-defined]
+        attributes: dict[str, Any] = {
+            "max-age": max_age,
+            "expires": format_datetime(expires, usegmt=True) if isinstance(expires, datetime) else expires,
+            "path": path,
+            "domain": domain,
+        }
+        for name, given in attributes.items():
+            if given is not None:
+                cookie[name] = given
+        for name, flag in (("secure", secure), ("httponly", httponly)):
+            if flag:
+                cookie[name] = True  # type: ignore[assignment]
         if samesite is not None:
             assert samesite.lower() in ["strict", "lax", "none"], "samesite must be either 'strict', 'lax' or 'none'"
-            morsel["samesite"] = samesite
+            cookie["samesite"] = samesite
         if partitioned:
             if sys.version_info < (3, 14):
                 raise ValueError("Partitioned cookies are only supported in Python 3.14 and above.")
-            morsel["partitioned"] = True  # type: ignore[assignment]  # pragma: no cover
-        self.raw_headers.append((b"set-cookie", morsel.OutputString().encode("latin-1")))
+            cookie["partitioned"] = True  # type: ignore[assignment]  # pragma: no cover
+        self.raw_headers.append((b"set-cookie", cookie.OutputString().encode("latin-1")))
 
     def delete_cookie(
         self,
@@ -154,21 +147,17 @@ class Response:
         )
 
     def _wrap_websocket_denial_send(self, send: Send) -> Send:
-        async def wrapped(message: Message) -> None:
+        async def denial(message: Message) -> None:
             message["type"] = "websocket." + message["type"]
             await send(message)
 
-        return wrapped
+        return denial
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "websocket":
-            start_type = "websocket.http.response.start"
-            body_type = "websocket.http.response.body"
-        else:
-            start_type = "http.response.start"
-            body_type = "http.response.body"
-        await send({"type": start_type, "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": body_type, "body": self.body})
+        # Sent as a websocket's denial response, the same messages carry the "websocket." prefix.
+        prefix = "websocket." if scope["type"] == "websocket" else ""
+        await send({"type": prefix + "http.response.start", "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": prefix + "http.response.body", "body": self.body})
         if self.background is not None:
             await self.background()
 
@@ -184,30 +173,25 @@ class PlainTextResponse(Response):
 class JSONResponse(Response):
     media_type = "application/json"
 
-    def __init__(
-        self,
-        content: Any,
-        status_code: int = 200,
-        headers: Mapping[str, str] | None = None,
-        media_type: str | None = None,
-        background: BackgroundTask | None = None,
-    ) -> None:
-        super().__init__(content, status_code, headers, media_type, background)
+    if TYPE_CHECKING:
+
+        def __init__(
+            self,
+            content: Any,
+            status_code: int = 200,
+            headers: Mapping[str, str] | None = None,
+            media_type: str | None = None,
+            background: BackgroundTask | None = None,
+        ) -> None: ...
+
+    else:
+        __init__ = _response.init_json_response
 
     def render(self, content: Any) -> bytes:
         return _json_render(content)
 
 
-_response.configure(Response.render, JSONResponse.render, _json_render, Response.init_headers)
-_response.use_slots(Response)
-# Calling these classes (not their subclasses) makes the response without type.__call__, for as long
-# as the __init__ each would run is still the framework's (JSONResponse's reaches Response's).
-for _cls in (Response, PlainTextResponse, HTMLResponse):
-    _response.speed_up_construction(_cls, ((_cls, _init_response),), False)
-_response.speed_up_construction(JSONResponse, ((JSONResponse, JSONResponse.__init__), (Response, _init_response)), True)
-
-
-_REDIRECT_SAFE = ":/%#?=@[]!$&'()*+,;"
+_response.configure(Response, JSONResponse, _json_render)
 
 
 class RedirectResponse(Response):
@@ -219,11 +203,7 @@ class RedirectResponse(Response):
         background: BackgroundTask | None = None,
     ) -> None:
         super().__init__(content=b"", status_code=status_code, headers=headers, background=background)
-        location = quote(str(url), safe=_REDIRECT_SAFE)
-        if headers is not None and any(k.lower() == "location" for k in headers):
-            self.headers["location"] = location
-        else:
-            self.raw_headers.append((b"location", location.encode("latin-1")))
+        self.headers["location"] = quote(str(url), safe=_LOCATION_SAFE)
 
 
 Content = str | bytes | memoryview

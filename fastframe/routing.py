@@ -1,3 +1,12 @@
+"""Routes and the router.
+
+A route knows three things: whether it matches a scope (`matches`), how to handle a matched
+request (`handle`) and how to print its URL (`url_path_for`). The router tries its routes in
+order; rather than asking each route in turn it asks a route table (`speedups.routing.RouteTable`),
+built once from an entry each route contributes and rebuilt whenever the route list changes, which
+answers with the same route, the same scope changes, in one call whatever the number of routes.
+"""
+
 from __future__ import annotations
 
 import contextlib
@@ -7,14 +16,14 @@ import re
 import traceback
 import types
 import warnings
-from collections.abc import Awaitable, Callable, Collection, Generator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Generator, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from enum import Enum
 from re import Pattern
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, SupportsIndex, TypeVar
 
 from fastframe import speedups
-from fastframe._exception_handler import wrap_app_handling_exceptions
+from fastframe._exception_handler import NO_HANDLERS, SCOPE_KEY, handle_exception
 from fastframe._utils import get_route_path, is_async_callable, parse_host_header
 from fastframe.concurrency import run_in_threadpool
 from fastframe.convertors import CONVERTOR_TYPES, Convertor, IntegerConvertor, StringConvertor
@@ -27,11 +36,33 @@ from fastframe.responses import PlainTextResponse, RedirectResponse, Response
 from fastframe.types import ASGIApp, Lifespan, Receive, Scope, Send
 from fastframe.websockets import WebSocket, WebSocketClose
 
+__all__ = [
+    "BaseRoute",
+    "Host",
+    "Match",
+    "Mount",
+    "NoMatchFound",
+    "Route",
+    "Router",
+    "WebSocketRoute",
+    "compile_path",
+    "get_name",
+    "replace_params",
+    "request_response",
+    "websocket_session",
+]
+
+_table = speedups.routing
+_new_request = speedups.http.new_request
+_Tracker = speedups.response.Tracker
+
 
 class NoMatchFound(Exception):
+    """Raised by `url_path_for` when no route has the name with exactly the given params."""
+
     def __init__(self, name: str, path_params: dict[str, Any]) -> None:
-        params = ", ".join(list(path_params.keys()))
-        super().__init__(f'No route exists for name "{name}" and params "{params}".')
+        listed = ", ".join(path_params)
+        super().__init__(f'No route exists for name "{name}" and params "{listed}".')
 
 
 class Match(Enum):
@@ -40,56 +71,170 @@ class Match(Enum):
     FULL = 2
 
 
-# Where request_response and websocket_session leave the endpoint they wrap (see fastframe._dispatch).
-DIRECT_HTTP = "__fastframe_http_endpoint__"
-DIRECT_WEBSOCKET = "__fastframe_websocket_endpoint__"
+# --- endpoints as ASGI apps ----------------------------------------------------------------------
 
 
-def request_response(
-    func: Callable[[Request], Awaitable[Response] | Response],
-) -> ASGIApp:
-    """Turn a function or coroutine taking a request and returning a response into an ASGI app."""
-    f: Callable[[Request], Awaitable[Response]] = (
-        func if is_async_callable(func) else functools.partial(run_in_threadpool, func)  # type: ignore
-    )
+class _EndpointApp:
+    """The ASGI app request_response makes: a Request in, the endpoint's response out, the
+    exception handlers of the scope applied to what the endpoint raises.
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        request = Request(scope, receive, send)
+    `call` is the endpoint as a coroutine function (a sync one runs in the thread pool); an
+    application dispatching a route to this app may run `call` itself in its own frame, which is
+    the same behaviour.
+    """
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            response = await f(request)
-            await response(scope, receive, send)
+    __slots__ = ("call", "endpoint")
 
-        await wrap_app_handling_exceptions(app, request)(scope, receive, send)
+    def __init__(self, endpoint: Callable[[Request], Awaitable[Response] | Response]) -> None:
+        self.endpoint = endpoint
+        self.call: Any = endpoint if is_async_callable(endpoint) else functools.partial(run_in_threadpool, endpoint)  # type: ignore[call-arg]
 
-    # The application's dispatcher calls the endpoint itself when nothing wraps this app.
-    app.__dict__[DIRECT_HTTP] = f
-    return app
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = _new_request(scope, receive, send)
+        watch = _Tracker(send)
+        try:
+            response = await self.call(request)
+            await response(scope, receive, watch.track)
+        except Exception as exc:
+            await handle_exception(exc, scope.get(SCOPE_KEY, NO_HANDLERS), request, watch.started, scope, receive, send)
+
+    def __repr__(self) -> str:
+        return f"request_response({self.endpoint!r})"
 
 
-def websocket_session(
-    func: Callable[[WebSocket], Awaitable[None]],
-) -> ASGIApp:
-    """Turn a coroutine taking a WebSocket into an ASGI app."""
+class _SessionApp:
+    """The ASGI app websocket_session makes: a WebSocket in, handlers applied to what escapes."""
 
-    async def app(scope: Scope, receive: Receive, send: Send) -> None:
-        session = WebSocket(scope, receive=receive, send=send)
+    __slots__ = ("call",)
 
-        async def app(scope: Scope, receive: Receive, send: Send) -> None:
-            await func(session)
+    def __init__(self, session: Callable[[WebSocket], Awaitable[None]]) -> None:
+        self.call = session
 
-        await wrap_app_handling_exceptions(app, session)(scope, receive, send)
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        websocket = WebSocket(scope, receive=receive, send=send)
+        try:
+            await self.call(websocket)
+        except Exception as exc:
+            # A websocket's messages never start an http response.
+            await handle_exception(exc, scope.get(SCOPE_KEY, NO_HANDLERS), websocket, False, scope, receive, send)
 
-    app.__dict__[DIRECT_WEBSOCKET] = func
-    return app
+    def __repr__(self) -> str:
+        return f"websocket_session({self.call!r})"
+
+
+def request_response(func: Callable[[Request], Awaitable[Response] | Response]) -> ASGIApp:
+    """An ASGI app calling `func` (sync or async) with a Request and sending the Response it returns."""
+    return _EndpointApp(func)
+
+
+def websocket_session(func: Callable[[WebSocket], Awaitable[None]]) -> ASGIApp:
+    """An ASGI app calling the coroutine function `func` with a WebSocket."""
+    return _SessionApp(func)
 
 
 def get_name(endpoint: Callable[..., Any]) -> str:
-    return getattr(endpoint, "__name__", endpoint.__class__.__name__)
+    return getattr(endpoint, "__name__", type(endpoint).__name__)
 
+
+def _is_plain_function(endpoint: Any) -> bool:
+    """Whether a route treats `endpoint` as a function of a request (else it is an ASGI app)."""
+    while isinstance(endpoint, functools.partial):
+        endpoint = endpoint.func
+    return inspect.isfunction(endpoint) or inspect.ismethod(endpoint)
+
+
+def _wrapped(app: ASGIApp, middleware: Sequence[Middleware] | None, max_body_size: int | None) -> ASGIApp:
+    """`app` inside the given middleware (the first listed outermost), then the body limit."""
+    for factory, args, kwargs in reversed(middleware or ()):
+        app = factory(app, *args, **kwargs)
+    if max_body_size is not None:
+        app = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
+    return app
+
+
+# --- path templates ------------------------------------------------------------------------------
 
 PARAM_REGEX = re.compile("{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
 PARAM_FORMAT_REGEX = re.compile("{([a-zA-Z_][a-zA-Z0-9_]*)}")
+
+# Convertor patterns that never match "/": a parameter using one stays inside its path segment.
+_WITHIN_A_SEGMENT = frozenset(CONVERTOR_TYPES[kind].regex for kind in ("str", "int", "float", "uuid"))
+# Marks a parameter's place when the template is cut into segments; a literal holding it is only
+# taken for a parameter, which is the safe side.
+_HOLE = "\x00"
+
+
+class _Template:
+    """A path or host template, parsed once into literal text and `{name}` / `{name:kind}` parameters.
+
+    Everything a route derives from its template comes from here: the regex, the format
+    `url_path_for` fills, the convertors by name, and the table's shape of the paths it can match.
+    """
+
+    __slots__ = ("source", "literals", "names", "convertors", "is_host")
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+        self.is_host = not source.startswith("/")
+        # With its two groups, split gives: literal, name, ":kind" or None, literal, ..., literal.
+        pieces = PARAM_REGEX.split(source)
+        self.literals: list[str] = pieces[::3]
+        self.names: list[str] = pieces[1::3]
+        self.convertors: dict[str, Convertor[Any]] = {}
+        repeated: set[str] = set()
+        for name, kind in zip(self.names, pieces[2::3], strict=True):
+            kind = "str" if kind is None else kind[1:]
+            assert kind in CONVERTOR_TYPES, f"Unknown path convertor '{kind}'"
+            if name in self.convertors:
+                repeated.add(name)
+            self.convertors[name] = CONVERTOR_TYPES[kind]
+        if repeated:
+            plural = "s" if len(repeated) > 1 else ""
+            raise ValueError(f"Duplicated param name{plural} {', '.join(sorted(repeated))} at path {source}")
+
+    def regex(self) -> Pattern[str]:
+        tail = self.literals[-1]
+        if self.is_host and ":" in tail and not tail.endswith("]"):
+            # A host template may name a port; Host matches the host name alone.
+            tail = tail[: tail.rfind(":")]
+        parts = ["^"]
+        for literal, name in zip(self.literals, self.names, strict=False):
+            parts.append(f"{re.escape(literal)}(?P<{name}>{self.convertors[name].regex})")
+        parts.append(re.escape(tail) + "$")
+        return re.compile("".join(parts), re.IGNORECASE if self.is_host else 0)
+
+    def format(self) -> str:
+        """The template with each parameter as a bare `{name}`."""
+        marked = [f"{literal}{{{name}}}" for literal, name in zip(self.literals, self.names, strict=False)]
+        return "".join(marked) + self.literals[-1]
+
+    def shape(self) -> tuple[str, Any]:
+        """Which paths a route of this template can match, for the route table."""
+        if not self.names:
+            return ("static", self.source)
+        if all(self.convertors[name].regex in _WITHIN_A_SEGMENT for name in self.names):
+            joined = _HOLE.join(self.literals)
+            if joined.startswith("/"):
+                return ("segments", tuple(None if _HOLE in part else part for part in joined[1:].split("/")))
+        return ("prefix", self.literals[0])
+
+    def params(self) -> tuple[tuple[str, Convertor[Any], int], ...]:
+        """(name, convertor, how the compiled table may read its text) for each parameter."""
+        return tuple((name, self.convertors[name], _param_kind(self.convertors[name])) for name in self.names)
+
+
+def _param_kind(convertor: Convertor[Any]) -> int:
+    if type(convertor) is StringConvertor and convertor.regex == StringConvertor.regex:
+        return int(_table.TEXT)
+    if type(convertor) is IntegerConvertor and convertor.regex == IntegerConvertor.regex:
+        return int(_table.DIGITS)
+    return int(_table.OTHER_PARAM)
+
+
+def compile_path(path: str) -> tuple[Pattern[str], str, dict[str, Convertor[Any]]]:
+    """(regex, format, convertors by name) of a path template ("/...") or a host template."""
+    template = _Template(path)
+    return template.regex(), template.format(), template.convertors
 
 
 def replace_params(
@@ -97,78 +242,21 @@ def replace_params(
     param_convertors: dict[str, Convertor[Any]],
     path_params: dict[str, str],
 ) -> tuple[str, dict[str, str]]:
-    # Consumes path_params in place, placeholders in path order: callers rely on what is left over.
-    parts = PARAM_FORMAT_REGEX.split(path)
-    for i in range(1, len(parts), 2):
-        key = parts[i]
-        if key in path_params:
-            parts[i] = param_convertors[key].to_string(path_params.pop(key))
-        else:
-            parts[i] = "{" + key + "}"
-    return "".join(parts), path_params
+    """Fill the `{name}` placeholders of a format from `path_params`, in the format's order.
+
+    Each value used is removed from `path_params` (a placeholder whose value was already used stays
+    as it is), and the same dict comes back with what is left: callers test it for leftovers.
+    """
+    pieces = PARAM_FORMAT_REGEX.split(path)
+    for at in range(1, len(pieces), 2):
+        name = pieces[at]
+        pieces[at] = (
+            param_convertors[name].to_string(path_params.pop(name)) if name in path_params else f"{{{name}}}"
+        )
+    return "".join(pieces), path_params
 
 
-def compile_path(path: str) -> tuple[Pattern[str], str, dict[str, Convertor[Any]]]:
-    """A path or host template as (anchored regex, template with bare names, convertors by name)."""
-    is_host = not path.startswith("/")
-    path_regex = "^"
-    path_format = ""
-    duplicated_params: set[str] = set()
-    idx = 0
-    param_convertors: dict[str, Convertor[Any]] = {}
-    for match in PARAM_REGEX.finditer(path):
-        param_name, convertor_type = match.groups("str")
-        convertor_type = convertor_type.lstrip(":")
-        assert convertor_type in CONVERTOR_TYPES, f"Unknown path convertor '{convertor_type}'"
-        convertor = CONVERTOR_TYPES[convertor_type]
-        literal = path[idx : match.start()]
-        path_regex += re.escape(literal) + f"(?P<{param_name}>{convertor.regex})"
-        path_format += literal + "{" + param_name + "}"
-        if param_name in param_convertors:
-            duplicated_params.add(param_name)
-        param_convertors[param_name] = convertor
-        idx = match.end()
-
-    if duplicated_params:
-        names = ", ".join(sorted(duplicated_params))
-        ending = "s" if len(duplicated_params) > 1 else ""
-        raise ValueError(f"Duplicated param name{ending} {names} at path {path}")
-
-    if is_host:
-        # A port in the template is not part of what Host matches against.
-        hostname = path[idx:].split(":")[0]
-        path_regex += re.escape(hostname) + "$"
-    else:
-        path_regex += re.escape(path[idx:]) + "$"
-    path_format += path[idx:]
-    flags = re.IGNORECASE if is_host else 0
-    return re.compile(path_regex, flags), path_format, param_convertors
-
-
-# Convertor patterns known never to match "/" (nor to be empty): such a parameter stays inside one segment.
-_ONE_SEGMENT_REGEXES = frozenset(
-    CONVERTOR_TYPES[name].regex for name in ("str", "int", "float", "uuid") if name in CONVERTOR_TYPES
-)
-
-
-def _table_key(path: str) -> tuple[str, bool, tuple[str | None, ...] | None]:
-    """What the route table needs from a path template: literal prefix, whether that is all of it,
-    and the segment shape when every parameter stays within one segment."""
-    match = PARAM_REGEX.search(path)
-    if match is None:
-        return path, True, None
-    segments: list[str | None] = []
-    for part in path[1:].split("/"):
-        params = list(PARAM_REGEX.finditer(part))
-        if not params:
-            segments.append(part)
-            continue
-        for param in params:
-            convertor = CONVERTOR_TYPES.get((param.group(2) or ":str")[1:])
-            if convertor is None or convertor.regex not in _ONE_SEGMENT_REGEXES:
-                return path[: match.start()], False, None
-        segments.append(None)
-    return path[: match.start()], False, tuple(segments)
+# --- routes --------------------------------------------------------------------------------------
 
 
 class BaseRoute:
@@ -182,51 +270,90 @@ class BaseRoute:
         raise NotImplementedError()  # pragma: no cover
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """A route used on its own, as an ASGI app."""
+        """The route on its own as an ASGI app: what it does not match gets a 404 or a closed socket."""
         match, child_scope = self.matches(scope)
-        if match is Match.NONE:
-            if scope["type"] == "http":
-                response = PlainTextResponse("Not Found", status_code=404)
-                await response(scope, receive, send)
-            elif scope["type"] == "websocket":
-                websocket_close = WebSocketClose()
-                await websocket_close(scope, receive, send)
-            return
-        scope.update(child_scope)
-        await self.handle(scope, receive, send)
+        if match is not Match.NONE:
+            scope.update(child_scope)
+            await self.handle(scope, receive, send)
+        elif scope["type"] == "http":
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
+        elif scope["type"] == "websocket":
+            await WebSocketClose()(scope, receive, send)
+
+    def _table_entry(self) -> tuple[Any, ...]:
+        """This route's entry in its router's table: by default, `matches` is asked for every path."""
+        return (_table.OTHER, self, None, None, (), None, None, ())
 
 
-def _endpoint_is_function(endpoint: Any) -> bool:
-    handler = endpoint
-    while isinstance(handler, functools.partial):
-        handler = handler.func
-    return inspect.isfunction(handler) or inspect.ismethod(handler)
-
-
-def _wrap(app: ASGIApp, middleware: Sequence[Middleware] | None, max_body_size: int | None) -> ASGIApp:
-    if middleware is not None:
-        for cls, args, kwargs in reversed(middleware):
-            app = cls(app, *args, **kwargs)
-    if max_body_size is not None:
-        app = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
-    return app
-
-
-def _convert(route: Route | WebSocketRoute | Mount, matched: dict[str, Any], scope: Scope) -> dict[str, Any]:
-    convertors = route.param_convertors
-    for key, value in matched.items():
-        matched[key] = convertors[key].convert(value)
+def _converted(matched: dict[str, Any], convertors: dict[str, Convertor[Any]], scope: Scope) -> dict[str, Any]:
+    """The path params of a match: the scope's own, then the matched text converted."""
+    for name, text in matched.items():
+        matched[name] = convertors[name].convert(text)
     outer = scope.get("path_params")
-    if outer:
-        path_params = dict(outer)
-        path_params.update(matched)
-        return path_params
-    return matched
+    if not outer:
+        return matched
+    combined = dict(outer)
+    combined.update(matched)
+    return combined
 
 
-class Route(BaseRoute):
-    # Slots: the resolver reads these on every request (compiled, straight from the instance).
-    __slots__ = ("endpoint", "methods", "path_regex", "param_convertors", "app")
+class _PathRoute(BaseRoute):
+    """What Route and WebSocketRoute share: a path template, matched against the scope's route path."""
+
+    path: str
+    endpoint: Callable[..., Any]
+    name: str
+    app: ASGIApp
+    path_regex: Pattern[str]
+    path_format: str
+    param_convertors: dict[str, Convertor[Any]]
+    _template: _Template
+    _built_regex: Pattern[str]
+    _leaf: int
+    _protocol: Literal["http", "websocket"]
+
+    def _parse(self, path: str) -> None:
+        assert path.startswith("/"), "Routed paths must start with '/'"
+        self._template = _Template(path)
+        self.path_regex = self._built_regex = self._template.regex()
+        self.path_format = self._template.format()
+        self.param_convertors = self._template.convertors
+
+    def _matched(self, scope: Scope) -> dict[str, Any] | None:
+        found = self.path_regex.match(get_route_path(scope))
+        return None if found is None else _converted(found.groupdict(), self.param_convertors, scope)
+
+    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
+        if name != self.name or path_params.keys() != self.param_convertors.keys():
+            raise NoMatchFound(name, path_params)
+        path, left = replace_params(self.path_format, self.param_convertors, path_params)
+        assert not left
+        return URLPath(path=path, protocol=self._protocol)
+
+    def _direct(self, app: Any) -> Any:
+        """What the router's caller may run instead of handling the route (see RouteTable)."""
+        return None
+
+    def _table_entry(self) -> tuple[Any, ...]:
+        cls = type(self)
+        if cls.matches is not cls._own_matches:
+            return super()._table_entry()
+        regex = self.path_regex
+        # A regex replaced since __init__ (or a subclass that skipped it) says nothing of the
+        # template's shape: such a route is tried for every path, with its regex.
+        template = getattr(self, "_template", None)
+        if template is None or regex is not getattr(self, "_built_regex", None):
+            return (self._leaf, self, None, regex, (), None, None, ())
+        app = getattr(self, "app", None)
+        direct = self._direct(app) if cls.handle is cls._own_handle else None
+        return (self._leaf, self, template.shape(), regex, template.params(), app, direct, tuple(template.literals))
+
+    _own_matches: Any = None
+    _own_handle: Any = None
+
+
+class Route(_PathRoute):
+    _protocol = "http"
 
     def __init__(
         self,
@@ -239,87 +366,62 @@ class Route(BaseRoute):
         middleware: Sequence[Middleware] | None = None,
         max_body_size: int | None = None,
     ) -> None:
-        assert path.startswith("/"), "Routed paths must start with '/'"
+        self._parse(path)
         self.path = path
         self.endpoint = endpoint
         self.name = get_name(endpoint) if name is None else name
         self.include_in_schema = include_in_schema
-
-        if _endpoint_is_function(endpoint):
-            self.app = request_response(endpoint)
-            if methods is None:
-                methods = ["GET"]
+        if _is_plain_function(endpoint):
+            inner: ASGIApp = request_response(endpoint)
+            methods = ["GET"] if methods is None else methods
         else:
-            self.app = endpoint
-        self.app = _wrap(self.app, middleware, max_body_size)
-
-        if methods is None:
-            self.methods = None
-        else:
+            inner = endpoint
+        self.app = _wrapped(inner, middleware, max_body_size)
+        self.methods: set[str] | None = None
+        if methods is not None:
             self.methods = {method.upper() for method in methods}
             if "GET" in self.methods:
                 self.methods.add("HEAD")
 
-        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self._table_regex = self.path_regex
-        self._table_key = _table_key(path)
+    _leaf = int(_table.HTTP_LEAF)
 
-    def _match_path(self, scope: Scope, route_path: str) -> tuple[Match, Scope]:
-        match = self.path_regex.match(route_path)
-        if match is None:
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
             return Match.NONE, {}
-        child_scope = {"endpoint": self.endpoint, "path_params": _convert(self, match.groupdict(), scope)}
-        methods = self.methods
-        if methods and scope["method"] not in methods:
+        params = self._matched(scope)
+        if params is None:
+            return Match.NONE, {}
+        child_scope = {"endpoint": self.endpoint, "path_params": params}
+        if self.methods and scope["method"] not in self.methods:
             return Match.PARTIAL, child_scope
         return Match.FULL, child_scope
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "http":
-            return self._match_path(scope, get_route_path(scope))
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        return _leaf_url_path(self, name, path_params, "http")
-
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.methods and scope["method"] not in self.methods:
-            headers = {"Allow": ", ".join(self.methods)}
-            if "app" in scope:
-                raise HTTPException(status_code=405, headers=headers)
-            response = PlainTextResponse("Method Not Allowed", status_code=405, headers=headers)
-            await response(scope, receive, send)
-        else:
+        if not self.methods or scope["method"] in self.methods:
             await self.app(scope, receive, send)
+            return
+        allow = {"Allow": ", ".join(self.methods)}
+        if "app" not in scope:
+            await PlainTextResponse("Method Not Allowed", status_code=405, headers=allow)(scope, receive, send)
+            return
+        # Inside an application the exception middleware renders it, through the user's handlers.
+        raise HTTPException(status_code=405, headers=allow)
+
+    def _direct(self, app: Any) -> Any:
+        return app.call if type(app) is _EndpointApp else None
 
     def __eq__(self, other: Any) -> bool:
-        return (
-            isinstance(other, Route)
-            and self.path == other.path
-            and self.endpoint == other.endpoint
-            and self.methods == other.methods
-        )
+        if not isinstance(other, Route):
+            return False
+        return (self.path, self.endpoint, self.methods) == (other.path, other.endpoint, other.methods)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        methods = sorted(self.methods or [])
-        path, name = self.path, self.name
-        return f"{class_name}(path={path!r}, name={name!r}, methods={methods!r})"
+        methods = sorted(self.methods or ())
+        return f"{type(self).__name__}(path={self.path!r}, name={self.name!r}, methods={methods!r})"
 
 
-def _leaf_url_path(
-    route: Route | WebSocketRoute, name: str, path_params: dict[str, Any], protocol: Literal["http", "websocket"]
-) -> URLPath:
-    """url_path_for of a route with no children: its own name, exactly its own parameters."""
-    if name != route.name or set(path_params) != set(route.param_convertors):
-        raise NoMatchFound(name, path_params)
-    path, remaining_params = replace_params(route.path_format, route.param_convertors, path_params)
-    assert not remaining_params
-    return URLPath(path=path, protocol=protocol)
-
-
-class WebSocketRoute(BaseRoute):
-    __slots__ = ("endpoint", "path_regex", "param_convertors", "app")
+class WebSocketRoute(_PathRoute):
+    _protocol = "websocket"
 
     def __init__(
         self,
@@ -329,46 +431,60 @@ class WebSocketRoute(BaseRoute):
         name: str | None = None,
         middleware: Sequence[Middleware] | None = None,
     ) -> None:
-        assert path.startswith("/"), "Routed paths must start with '/'"
+        self._parse(path)
         self.path = path
         self.endpoint = endpoint
         self.name = get_name(endpoint) if name is None else name
+        inner = websocket_session(endpoint) if _is_plain_function(endpoint) else endpoint
+        self.app = _wrapped(inner, middleware, None)
 
-        if _endpoint_is_function(endpoint):
-            self.app = websocket_session(endpoint)
-        else:
-            self.app = endpoint
-        self.app = _wrap(self.app, middleware, None)
-
-        self.path_regex, self.path_format, self.param_convertors = compile_path(path)
-        self._table_regex = self.path_regex
-        self._table_key = _table_key(path)
-
-    def _match_path(self, scope: Scope, route_path: str) -> tuple[Match, Scope]:
-        match = self.path_regex.match(route_path)
-        if match is None:
-            return Match.NONE, {}
-        return Match.FULL, {"endpoint": self.endpoint, "path_params": _convert(self, match.groupdict(), scope)}
+    _leaf = int(_table.WEBSOCKET_LEAF)
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] == "websocket":
-            return self._match_path(scope, get_route_path(scope))
-        return Match.NONE, {}
-
-    def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        return _leaf_url_path(self, name, path_params, "websocket")
+        if scope["type"] != "websocket":
+            return Match.NONE, {}
+        params = self._matched(scope)
+        if params is None:
+            return Match.NONE, {}
+        return Match.FULL, {"endpoint": self.endpoint, "path_params": params}
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
+    def _direct(self, app: Any) -> Any:
+        return app.call if type(app) is _SessionApp else None
+
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, WebSocketRoute) and self.path == other.path and self.endpoint == other.endpoint
+        return isinstance(other, WebSocketRoute) and (self.path, self.endpoint) == (other.path, other.endpoint)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(path={self.path!r}, name={self.name!r})"
+        return f"{type(self).__name__}(path={self.path!r}, name={self.name!r})"
+
+
+# The table matches a route itself only while its class's matching and handling are these.
+Route._own_matches, Route._own_handle = Route.matches, Route.handle
+WebSocketRoute._own_matches, WebSocketRoute._own_handle = WebSocketRoute.matches, WebSocketRoute.handle
+
+
+def _nested_url(
+    owner: Mount | Host, name: str, path_params: dict[str, Any], fill: Callable[[dict[str, Any]], URLPath | None]
+) -> URLPath:
+    """url_path_for of a Mount or Host: its own name (`fill` makes the URL), or "its name:" plus a
+    child's name (the child's URL under this route's prefix)."""
+    if owner.name is not None and name == owner.name and "path" in path_params:
+        url = fill(path_params)
+        if url is not None:
+            return url
+    elif owner.name is None or name.startswith(owner.name + ":"):
+        child_name = name if owner.name is None else name[len(owner.name) + 1 :]
+        for child in owner._children_urls(child_name, path_params):
+            return child
+    raise NoMatchFound(name, path_params)
 
 
 class Mount(BaseRoute):
+    """A sub-application (or a list of routes) under a path prefix."""
+
     def __init__(
         self,
         path: str,
@@ -382,141 +498,142 @@ class Mount(BaseRoute):
         assert path == "" or path.startswith("/"), "Routed paths must start with '/'"
         assert app is not None or routes is not None, "Either 'app=...', or 'routes=' must be specified"
         self.path = path.rstrip("/")
-        if app is not None:
-            self._base_app: ASGIApp = app
-        else:
-            self._base_app = Router(routes=routes)
-        self.app = _wrap(self._base_app, middleware, max_body_size)
+        self._base_app: ASGIApp = Router(routes=routes) if app is None else app
+        self.app = _wrapped(self._base_app, middleware, max_body_size)
         self.name = name
-        source = self.path + "/{path:path}"
-        self.path_regex, self.path_format, self.param_convertors = compile_path(source)
-        self._table_regex = self.path_regex
-        self._table_key = _table_key(source)
+        self._template = _Template(self.path + "/{path:path}")
+        self.path_regex = self._built_regex = self._template.regex()
+        self.path_format = self._template.format()
+        self.param_convertors = self._template.convertors
 
     @property
     def routes(self) -> list[BaseRoute]:
         return getattr(self._base_app, "routes", [])
 
-    def _match_path(self, scope: Scope, route_path: str) -> tuple[Match, Scope]:
-        match = self.path_regex.match(route_path)
-        if match is None:
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] not in ("http", "websocket"):
             return Match.NONE, {}
-        matched = match.groupdict()
-        convertors = self.param_convertors
-        for key, value in matched.items():
-            matched[key] = convertors[key].convert(value)
-        remaining_path = "/" + matched.pop("path")
-        matched_path = route_path[: -len(remaining_path)]
-        path_params = dict(scope.get("path_params", {}))
-        path_params.update(matched)
+        route_path = get_route_path(scope)
+        found = self.path_regex.match(route_path)
+        if found is None:
+            return Match.NONE, {}
+        params = found.groupdict()
+        for key, text in params.items():
+            params[key] = self.param_convertors[key].convert(text)
+        rest = "/" + params.pop("path")
+        outer = dict(scope.get("path_params", {}))
+        outer.update(params)
         root_path = scope.get("root_path", "")
         return Match.FULL, {
-            "path_params": path_params,
-            # app_root_path stays at the outermost app's root, whatever the nesting.
+            "path_params": outer,
+            # app_root_path stays the outermost application's root, however deep the mounts.
             "app_root_path": scope.get("app_root_path", root_path),
-            "root_path": root_path + matched_path,
+            "root_path": root_path + route_path[: len(route_path) - len(rest)],
             "endpoint": self.app,
         }
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in ("http", "websocket"):
-            return self._match_path(scope, get_route_path(scope))
-        return Match.NONE, {}
-
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if self.name is not None and name == self.name and "path" in path_params:
-            path_params["path"] = path_params["path"].lstrip("/")
-            path, remaining_params = replace_params(self.path_format, self.param_convertors, path_params)
-            if not remaining_params:
-                return URLPath(path=path)
-        elif self.name is None or name.startswith(self.name + ":"):
-            remaining_name = name if self.name is None else name[len(self.name) + 1 :]
-            path_kwarg = path_params.get("path")
-            path_params["path"] = ""
-            path_prefix, remaining_params = replace_params(self.path_format, self.param_convertors, path_params)
-            if path_kwarg is not None:
-                remaining_params["path"] = path_kwarg
-            for route in self.routes or []:
-                try:
-                    url = route.url_path_for(remaining_name, **remaining_params)
-                except NoMatchFound:
-                    continue
-                return URLPath(path=path_prefix.rstrip("/") + str(url), protocol=url.protocol)  # type: ignore[arg-type]
-        raise NoMatchFound(name, path_params)
+        def own(params: dict[str, Any]) -> URLPath | None:
+            params["path"] = params["path"].lstrip("/")
+            path, left = replace_params(self.path_format, self.param_convertors, params)
+            return None if left else URLPath(path=path)
+
+        return _nested_url(self, name, path_params, own)
+
+    def _children_urls(self, child_name: str, path_params: dict[str, Any]) -> Iterable[URLPath]:
+        given_path = path_params.get("path")
+        path_params["path"] = ""
+        prefix, left = replace_params(self.path_format, self.param_convertors, path_params)
+        if given_path is not None:
+            left["path"] = given_path
+        for route in self.routes or ():
+            try:
+                url = route.url_path_for(child_name, **left)
+            except NoMatchFound:
+                continue
+            yield URLPath(path=prefix.rstrip("/") + str(url), protocol=url.protocol)  # type: ignore[arg-type]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
+    def _table_entry(self) -> tuple[Any, ...]:
+        if type(self).matches is not Mount.matches or self.path_regex is not self._built_regex:
+            return super()._table_entry()
+        return (_table.OTHER, self, self._template.shape(), None, (), None, None, ())
+
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, Mount) and self.path == other.path and self.app == other.app
+        return isinstance(other, Mount) and (self.path, self.app) == (other.path, other.app)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        name = self.name or ""
-        return f"{class_name}(path={self.path!r}, name={name!r}, app={self.app!r})"
+        return f"{type(self).__name__}(path={self.path!r}, name={self.name or ''!r}, app={self.app!r})"
 
 
 class Host(BaseRoute):
+    """A sub-application for requests whose Host header matches a template."""
+
     def __init__(self, host: str, app: ASGIApp, name: str | None = None) -> None:
         assert not host.startswith("/"), "Host must not start with '/'"
+        template = _Template(host)
         self.host = host
         self.app = app
         self.name = name
-        self.host_regex, self.host_format, self.param_convertors = compile_path(host)
+        self.host_regex = template.regex()
+        self.host_format = template.format()
+        self.param_convertors = template.convertors
 
     @property
     def routes(self) -> list[BaseRoute]:
         return getattr(self.app, "routes", [])
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in ("http", "websocket"):
-            headers = Headers(scope=scope)
-            parsed = parse_host_header(headers.get("host", ""))
-            if parsed is None:
-                return Match.NONE, {}
-            match = self.host_regex.match(parsed.host.lower())
-            if match:
-                matched = match.groupdict()
-                for key, value in matched.items():
-                    matched[key] = self.param_convertors[key].convert(value)
-                path_params = dict(scope.get("path_params", {}))
-                path_params.update(matched)
-                return Match.FULL, {"path_params": path_params, "endpoint": self.app}
-        return Match.NONE, {}
+        if scope["type"] not in ("http", "websocket"):
+            return Match.NONE, {}
+        parsed = parse_host_header(Headers(scope=scope).get("host", ""))
+        found = None if parsed is None else self.host_regex.match(parsed.host.lower())
+        if found is None:
+            return Match.NONE, {}
+        params = found.groupdict()
+        for key, text in params.items():
+            params[key] = self.param_convertors[key].convert(text)
+        combined = dict(scope.get("path_params", {}))
+        combined.update(params)
+        return Match.FULL, {"path_params": combined, "endpoint": self.app}
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        if self.name is not None and name == self.name and "path" in path_params:
-            path = path_params.pop("path")
-            host, remaining_params = replace_params(self.host_format, self.param_convertors, path_params)
-            if not remaining_params:
-                return URLPath(path=path, host=host)
-        elif self.name is None or name.startswith(self.name + ":"):
-            remaining_name = name if self.name is None else name[len(self.name) + 1 :]
-            host, remaining_params = replace_params(self.host_format, self.param_convertors, path_params)
-            for route in self.routes or []:
-                try:
-                    url = route.url_path_for(remaining_name, **remaining_params)
-                except NoMatchFound:
-                    continue
-                return URLPath(path=str(url), protocol=url.protocol, host=host)  # type: ignore[arg-type]
-        raise NoMatchFound(name, path_params)
+        def own(params: dict[str, Any]) -> URLPath | None:
+            path = params.pop("path")
+            host, left = replace_params(self.host_format, self.param_convertors, params)
+            return None if left else URLPath(path=path, host=host)
+
+        return _nested_url(self, name, path_params, own)
+
+    def _children_urls(self, child_name: str, path_params: dict[str, Any]) -> Iterable[URLPath]:
+        host, left = replace_params(self.host_format, self.param_convertors, path_params)
+        for route in self.routes or ():
+            try:
+                url = route.url_path_for(child_name, **left)
+            except NoMatchFound:
+                continue
+            yield URLPath(path=str(url), protocol=url.protocol, host=host)  # type: ignore[arg-type]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
 
     def __eq__(self, other: Any) -> bool:
-        return isinstance(other, Host) and self.host == other.host and self.app == other.app
+        return isinstance(other, Host) and (self.host, self.app) == (other.host, other.app)
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        name = self.name or ""
-        return f"{class_name}(host={self.host!r}, name={name!r}, app={self.app!r})"
+        return f"{type(self).__name__}(host={self.host!r}, name={self.name or ''!r}, app={self.app!r})"
 
+
+# --- lifespan ------------------------------------------------------------------------------------
 
 _T = TypeVar("_T")
 
 
 class _AsyncLiftContextManager(AbstractAsyncContextManager[_T]):
+    """A sync context manager used where an async one is expected."""
+
     def __init__(self, cm: AbstractContextManager[_T]):
         self._cm = cm
 
@@ -535,16 +652,14 @@ class _AsyncLiftContextManager(AbstractAsyncContextManager[_T]):
 def _wrap_gen_lifespan_context(
     lifespan_context: Callable[[Any], Generator[Any, Any, Any]],
 ) -> Callable[[Any], AbstractAsyncContextManager[Any]]:
-    cmgr = contextlib.contextmanager(lifespan_context)
-
-    @functools.wraps(cmgr)
-    def wrapper(app: Any) -> _AsyncLiftContextManager[Any]:
-        return _AsyncLiftContextManager(cmgr(app))
-
-    return wrapper
+    """A deprecated generator-function lifespan as a factory of async context managers."""
+    as_manager = contextlib.contextmanager(lifespan_context)
+    return functools.wraps(as_manager)(lambda app: _AsyncLiftContextManager(as_manager(app)))
 
 
 class _DefaultLifespan:
+    """The lifespan of a router given none: nothing happens at startup or shutdown."""
+
     def __init__(self, router: Router):
         self._router = router
 
@@ -558,105 +673,68 @@ class _DefaultLifespan:
         return self
 
 
-# Route classes whose matching the table can stand in for, with the scope types each serves.
-_HTTP_ONLY: tuple[str, ...] = ("http",)
-_WEBSOCKET_ONLY: tuple[str, ...] = ("websocket",)
-_BOTH: tuple[str, ...] = ("http", "websocket")
+_DEPRECATED_SHAPES = (
+    (inspect.isasyncgenfunction, asynccontextmanager, "async generator function"),
+    (inspect.isgeneratorfunction, _wrap_gen_lifespan_context, "generator function"),
+)
 
 
-def _known(route: BaseRoute) -> tuple[str, ...] | None:
-    """The scope types a route's table key is good for, or None when the route must be asked itself."""
-    matches = type(route).matches
-    if matches is Route.matches:
-        served = _HTTP_ONLY
-    elif matches is Mount.matches:
-        served = _BOTH
-    elif matches is WebSocketRoute.matches:
-        served = _WEBSOCKET_ONLY
-    else:
-        return None
-    # A path_regex replaced after __init__ no longer agrees with the key computed there.
-    regex = getattr(route, "_table_regex", None)
-    if regex is None or regex is not getattr(route, "path_regex", None):
-        return None
-    return served
+def _lifespan_context(router: Router, lifespan: Lifespan[Any] | None) -> Lifespan[Any]:
+    if lifespan is None:
+        return _DefaultLifespan(router)
+    for is_shape, adapt, shape in _DEPRECATED_SHAPES:
+        if is_shape(lifespan):
+            warnings.warn(
+                f"{shape} lifespans are deprecated, use an @contextlib.asynccontextmanager function instead",
+                StarletteDeprecationWarning,
+                stacklevel=1,
+            )
+            return adapt(lifespan)  # type: ignore[no-any-return, operator, arg-type]
+    return lifespan
 
 
-def _direct(route: BaseRoute) -> tuple[ASGIApp, Any] | None:
-    """(the route's app, its endpoint) when handling the route means no more than calling the endpoint
-    through request_response or websocket_session; the dispatcher checks the app is still the same."""
-    kind = type(route)
-    if kind.handle is Route.handle or kind.handle is WebSocketRoute.handle:
-        app = getattr(route, "app", None)
-        endpoint = getattr(app, DIRECT_HTTP if isinstance(route, Route) else DIRECT_WEBSOCKET, None)
-        if app is not None and endpoint is not None:
-            return app, endpoint
-    return None
+# --- the router ----------------------------------------------------------------------------------
 
 
-def _plan(module: Any, route: BaseRoute) -> tuple[int, BaseRoute, Any]:
-    """How the resolver matches a route the table knows (see fastframe._pure.routing.Resolver)."""
-    kind: Any = type(route)
-    if isinstance(route, Route) and kind._match_path is Route._match_path:
-        static = route._table_key[1]
-        return (module.ROUTE_STATIC if static else module.ROUTE_PARAMS), route, _segments(route)
-    if isinstance(route, WebSocketRoute) and kind._match_path is WebSocketRoute._match_path:
-        static = route._table_key[1]
-        return (module.WEBSOCKET_STATIC if static else module.WEBSOCKET_PARAMS), route, _segments(route)
-    return module.MATCHER, route, route._match_path  # type: ignore[attr-defined]
+def _forgets(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def changing(self: _RouteList, *args: Any, **kwargs: Any) -> Any:
+        self.table = None
+        return method(self, *args, **kwargs)
+
+    return changing
 
 
-# Convertors whose match a segment scan reproduces: exact class -> (regex, kind code for the scan).
-_SCANNED = {StringConvertor: ("[^/]+", 0), IntegerConvertor: ("[0-9]+", 1)}
+class _RouteList(list):  # type: ignore[type-arg]
+    """A router's routes: a list that drops the table built from it whenever it changes."""
+
+    __slots__ = ("table",)
+
+    def __init__(self, routes: Iterable[BaseRoute] = ()) -> None:
+        super().__init__(routes)
+        self.table: Any = None
+
+    append = _forgets(list.append)
+    extend = _forgets(list.extend)
+    insert = _forgets(list.insert)
+    remove = _forgets(list.remove)
+    pop = _forgets(list.pop)
+    clear = _forgets(list.clear)
+    sort = _forgets(list.sort)
+    reverse = _forgets(list.reverse)
+    __setitem__ = _forgets(list.__setitem__)
+    __delitem__ = _forgets(list.__delitem__)
+    __iadd__ = _forgets(list.__iadd__)
+    __imul__ = _forgets(list.__imul__)
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> Any:
+        return (_RouteList, (list(self),))
+
+    def __copy__(self) -> _RouteList:
+        return _RouteList(self)
 
 
-def _segments(route: Route | WebSocketRoute) -> tuple[Any, ...] | None:
-    """(path_regex, literals, names, convertors, kinds) when the route's regex is exactly what its
-    template compiles to with str and int parameters, each followed by "/" or the end: the compiled
-    resolver then matches the path by scanning it, with the regex's result. For a static route,
-    (path_regex, path) when that regex matches the path and nothing else: the resolvers then take
-    that path, while the route keeps that regex, as a match without running it. Else None."""
-    path, regex, convertors = route.path, route.path_regex, route.param_convertors
-    if regex.flags != re.UNICODE:
-        return None
-    if not convertors and PARAM_REGEX.search(path) is None:
-        # A static route: (its regex, the one path that regex matches exactly).
-        return (regex, path) if regex.pattern == "^" + re.escape(path) + "$" else None
-    literals: list[str] = []
-    names: list[str] = []
-    used: list[Any] = []
-    kinds: list[int] = []
-    pattern = "^"
-    idx = 0
-    for match in PARAM_REGEX.finditer(path):
-        name = match.group(1)
-        convertor = convertors.get(name)
-        scanned = _SCANNED.get(type(convertor))  # type: ignore[call-overload]
-        if scanned is None or getattr(convertor, "regex", None) != scanned[0]:
-            return None
-        literal = path[idx : match.start()]
-        if names and not literal.startswith("/"):
-            return None
-        literals.append(literal)
-        names.append(name)
-        used.append(convertor)
-        kinds.append(scanned[1])
-        pattern += re.escape(literal) + f"(?P<{name}>{scanned[0]})"
-        idx = match.end()
-    tail = path[idx:]
-    if not names or (tail and not tail.startswith("/")):
-        return None
-    literals.append(tail)
-    pattern += re.escape(tail) + "$"
-    if regex.pattern != pattern or len(convertors) != len(names):
-        return None
-    return regex, tuple(literals), tuple(names), tuple(used), tuple(kinds)
-
-
-class Router(speedups.CallableApp):
-    # Slots: route_for reads them on every request (compiled, straight from the instance).
-    __slots__ = ("routes", "_table_for", "__dict__", "__weakref__")
-
+class Router:
     def __init__(
         self,
         routes: Sequence[BaseRoute] | None = None,
@@ -667,152 +745,88 @@ class Router(speedups.CallableApp):
         middleware: Sequence[Middleware] | None = None,
         max_body_size: int | None = None,
     ) -> None:
-        speedups.apps.arm(self)
-        self.routes = [] if routes is None else list(routes)
+        self.routes = _RouteList(routes or ())
         self.redirect_slashes = redirect_slashes
         self.default = self.not_found if default is None else default
+        self.lifespan_context = _lifespan_context(self, lifespan)
+        self.middleware_stack = _wrapped(self.app, middleware, max_body_size)
+        # For a `routes` that is no _RouteList (assigned by the user, or a subclass's): the table and
+        # the routes it was built from.
+        self._foreign: tuple[Any, tuple[BaseRoute, ...]] | None = None
 
-        self.lifespan_context: Lifespan[Any]
-        if lifespan is None:
-            self.lifespan_context = _DefaultLifespan(self)
-        elif inspect.isasyncgenfunction(lifespan):
-            warnings.warn(
-                "async generator function lifespans are deprecated, "
-                "use an @contextlib.asynccontextmanager function instead",
-                StarletteDeprecationWarning,
-                stacklevel=1,
-            )
-            self.lifespan_context = asynccontextmanager(lifespan)
-        elif inspect.isgeneratorfunction(lifespan):
-            warnings.warn(
-                "generator function lifespans are deprecated, use an @contextlib.asynccontextmanager function instead",
-                StarletteDeprecationWarning,
-                stacklevel=1,
-            )
-            self.lifespan_context = _wrap_gen_lifespan_context(lifespan)
-        else:
-            self.lifespan_context = lifespan
+    # The table answering for the current routes, rebuilt when they changed in any way.
+    def _route_table(self) -> Any:
+        routes = self.routes
+        if type(routes) is _RouteList:
+            table = routes.table
+            if table is None:
+                table = routes.table = _table.RouteTable([r._table_entry() for r in routes], Match.FULL, Match.PARTIAL)
+            return table
+        # getattr: a subclass may skip Router.__init__ and still route.
+        foreign = getattr(self, "_foreign", None)
+        if foreign is None or not _table.same_routes(routes, foreign[1]):
+            snapshot = tuple(routes)
+            foreign = (_table.RouteTable([r._table_entry() for r in snapshot], Match.FULL, Match.PARTIAL), snapshot)
+            self._foreign = foreign
+        return foreign[0]
 
-        self.middleware_stack = _wrap(self.app, middleware, max_body_size)
-        # The lookup tables are built on first use and whenever self.routes changes.
-        self._table_for: list[Any] | None = None
+    def _resolve(self, scope: Scope, scope_type: str) -> tuple[BaseRoute | None, Any]:
+        """The route answering `scope` (its child scope applied) and what may run in its place."""
+        try:
+            table = self.routes.table
+        except AttributeError:
+            table = None
+        if table is None:
+            table = self._route_table()
+        return table.resolve(scope, scope_type)  # type: ignore[no-any-return]
 
     async def not_found(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
-            websocket_close = WebSocketClose()
-            await websocket_close(scope, receive, send)
-            return
-
-        # Inside an application the exception middleware renders it, through the user's handlers.
-        if "app" in scope:
+            await WebSocketClose()(scope, receive, send)
+        elif "app" in scope:
+            # Inside an application the exception middleware renders it, through the user's handlers.
             raise HTTPException(status_code=404)
-        response = PlainTextResponse("Not Found", status_code=404)
-        await response(scope, receive, send)
+        else:
+            await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         for route in self.routes:
             try:
                 return route.url_path_for(name, **path_params)
             except NoMatchFound:
-                pass
+                continue
         raise NoMatchFound(name, path_params)
 
     async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
-        started = False
-        app: Any = scope.get("app")
+        """Runs the lifespan context between the server's startup and shutdown messages."""
+        phase = "startup"
         await receive()
         try:
-            async with self.lifespan_context(app) as maybe_state:
-                if maybe_state is not None:
+            async with self.lifespan_context(scope.get("app")) as state:
+                if state is not None:
                     if "state" not in scope:
                         raise RuntimeError('The server does not support "state" in the lifespan scope.')
-                    scope["state"].update(maybe_state)
+                    scope["state"].update(state)
                 await send({"type": "lifespan.startup.complete"})
-                started = True
+                phase = "shutdown"
                 await receive()
         except BaseException:
-            exc_text = traceback.format_exc()
-            if started:
-                await send({"type": "lifespan.shutdown.failed", "message": exc_text})
-            else:
-                await send({"type": "lifespan.startup.failed", "message": exc_text})
+            await send({"type": f"lifespan.{phase}.failed", "message": traceback.format_exc()})
             raise
-        else:
-            await send({"type": "lifespan.shutdown.complete"})
+        await send({"type": "lifespan.shutdown.complete"})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.middleware_stack(scope, receive, send)
 
-    def _tables(self) -> list[Any]:
-        """[routes, last route, size, http table, fast matchers, first route, (http resolver,
-        websocket resolver)]; the websocket table and the direct entries live in the resolvers.
-
-        Rebuilt when self.routes is another list, or its length or either end changed: routes are
-        added by append/insert/extend on the plain list (as with the reference), so this catches
-        them in O(1). Replacing a middle element in place, same length, is not seen.
-        """
-        routes = self.routes
-        # getattr: a subclass may skip Router.__init__ and still expect routing to work.
-        cached = getattr(self, "_table_for", None)
-        if (
-            cached is not None
-            and cached[0] is routes
-            and cached[2] == len(routes)
-            and (not routes or (cached[1] is routes[-1] and cached[5] is routes[0]))
-        ):
-            return cached
-        http_keys: list[Any] = []
-        websocket_keys: list[Any] = []
-        fast: list[Any] = []
-        direct: list[Any] = []
-        plans: list[tuple[int, BaseRoute, Any]] = []
-        module: Any = speedups.routing
-        segment_keys = getattr(module, "SEGMENT_KEYS", False)
-        for route in routes:
-            direct.append(_direct(route))
-            served = _known(route)
-            if served is None:
-                http_keys.append(None)
-                websocket_keys.append(None)
-                fast.append(None)
-                plans.append((module.OPAQUE, route, None))
-                continue
-            key = route._table_key if segment_keys else route._table_key[:2]  # type: ignore[attr-defined]
-            http_keys.append(key if "http" in served else False)
-            websocket_keys.append(key if "websocket" in served else False)
-            fast.append(route._match_path)  # type: ignore[attr-defined]
-            plans.append(_plan(module, route))
-        table = module.RouteTable
-        first, last = (routes[0], routes[-1]) if routes else (None, None)
-        http_table, websocket_table = table(http_keys), table(websocket_keys)
-        resolvers = (
-            module.Resolver(http_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
-            module.Resolver(websocket_table, plans, Match.FULL, Match.PARTIAL, routes, direct),
-        )
-        cached = [routes, last, len(routes), http_table, fast, first, resolvers]
-        self._table_for = cached
-        return cached
-
-    def _route_for(self, scope: Scope, scope_type: str) -> tuple[BaseRoute | None, Any]:
-        """The route that answers `scope` and, when the dispatcher may call its endpoint itself,
-        (the route's app as built, endpoint); the scope gets the route's child scope.
-
-        The first full match wins; failing that the first partial one (wrong method), which answers 405.
-        """
-        return speedups.routing.route_for(self, scope, scope_type)  # type: ignore[no-any-return]
-
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope_type = scope["type"]
         assert scope_type in ("http", "websocket", "lifespan")
-
         if "router" not in scope:
             scope["router"] = self
-
         if scope_type == "lifespan":
             await self.lifespan(scope, receive, send)
             return
-
-        route, _ = self._route_for(scope, scope_type)
+        route, _ = self._resolve(scope, scope_type)
         if route is not None:
             await route.handle(scope, receive, send)
         else:
@@ -820,36 +834,25 @@ class Router(speedups.CallableApp):
 
     async def _unmatched(self, scope: Scope, receive: Receive, send: Send) -> None:
         """No route matched: redirect to the path with or without its trailing slash, or the default app."""
-        redirect_url = self._redirect_for(scope)
-        if redirect_url is not None:
-            response = RedirectResponse(url=redirect_url)
-            await response(scope, receive, send)
-            return
-        await self.default(scope, receive, send)
+        location = self._redirect_for(scope)
+        if location is None:
+            await self.default(scope, receive, send)
+        else:
+            await RedirectResponse(url=location)(scope, receive, send)
 
     def _redirect_for(self, scope: Scope) -> str | None:
         """Where redirect_slashes sends an unmatched http request, if anywhere."""
-        route_path = get_route_path(scope)
-        if scope["type"] != "http" or not self.redirect_slashes or route_path == "/":
+        if scope["type"] != "http" or not self.redirect_slashes:
             return None
-        tables = self._tables()
-        table, routes, fast = tables[3], tables[0], tables[4]
-        redirect_scope = dict(scope)
-        if route_path.endswith("/"):
-            redirect_scope["path"] = redirect_scope["path"].rstrip("/")
-        else:
-            redirect_scope["path"] = redirect_scope["path"] + "/"
-        redirect_path = get_route_path(redirect_scope)
-        for index in table.candidates(redirect_path):
-            route = routes[index]
-            matcher = fast[index]
-            if matcher is None:
-                match, _ = route.matches(redirect_scope)
-            else:
-                match, _ = matcher(redirect_scope, redirect_path)
-            if match is not Match.NONE:
-                return str(URL(scope=redirect_scope))
-        return None
+        route_path = get_route_path(scope)
+        if route_path == "/":
+            return None
+        toggled = dict(scope)
+        path: str = scope["path"]
+        toggled["path"] = path.rstrip("/") if route_path.endswith("/") else path + "/"
+        if not self._route_table().any_match(toggled, "http"):
+            return None
+        return str(URL(scope=toggled))
 
     def __eq__(self, other: Any) -> bool:
         return isinstance(other, Router) and self.routes == other.routes
@@ -868,9 +871,7 @@ class Router(speedups.CallableApp):
         name: str | None = None,
         include_in_schema: bool = True,
     ) -> None:
-        self.routes.append(
-            Route(path, endpoint=endpoint, methods=methods, name=name, include_in_schema=include_in_schema)
-        )
+        self.routes.append(Route(path, endpoint, methods=methods, name=name, include_in_schema=include_in_schema))
 
     def add_websocket_route(
         self,
@@ -878,7 +879,5 @@ class Router(speedups.CallableApp):
         endpoint: Callable[[WebSocket], Awaitable[None]],
         name: str | None = None,
     ) -> None:
-        self.routes.append(WebSocketRoute(path, endpoint=endpoint, name=name))
+        self.routes.append(WebSocketRoute(path, endpoint, name=name))
 
-
-speedups.routing.use_route_slots(Route, WebSocketRoute, Router)

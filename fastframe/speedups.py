@@ -9,9 +9,9 @@ from __future__ import annotations
 import importlib
 import os
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-HOT_PATHS = ("http", "routing", "jsonenc", "response", "apps")
+HOT_PATHS = ("http", "routing", "jsonenc", "response")
 
 NO_EXTENSIONS = bool(os.environ.get("FASTFRAME_NO_EXTENSIONS"))
 
@@ -47,10 +47,4 @@ http: Any = _modules["http"]
 routing: Any = _modules.get("routing")
 jsonenc: Any = _modules.get("jsonenc")
 response: Any = _modules["response"]
-apps: Any = _modules["apps"]
 
-if TYPE_CHECKING:
-    from fastframe._pure.apps import CallableApp
-else:
-    # The base of the app classes the server and user middleware call: see fastframe._pure.apps.
-    CallableApp = apps.CallableApp

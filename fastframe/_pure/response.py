@@ -1,9 +1,12 @@
-"""What a Response does when it is made: its attributes, its body and its raw headers.
+"""Making a response: its status, body and raw headers in one call.
 
-Pure-Python twin of ``_speedups/response.pyx``. ``configure`` is told, once, which render and
-init_headers are the framework's own; a response whose class keeps them is made without calling
-them as methods, with the same result, and any other class's overrides are called as the
-reference calls them.
+Pure-Python twin of ``_speedups/response.pyx``. ``init_response`` is ``Response.__init__`` itself
+(and ``init_json_response`` JSONResponse's): the attributes the reference's ``__init__`` sets, set
+in the same order from the same class attributes. ``configure`` names, once, the framework's own
+``render`` and ``init_headers``; while a class keeps those its response is made without calling
+them as methods, with the same result, and a class that overrides them has its own called as the
+reference calls them. Also here: ``plain_answer``, a plain-text response's two messages without a
+response, and ``Tracker``, a ``send`` that notes when the response starts.
 """
 
 from __future__ import annotations
@@ -17,74 +20,71 @@ __all__ = [
     "build_headers",
     "configure",
     "content_type",
+    "init_json_response",
     "init_response",
     "plain_answer",
-    "speed_up_construction",
-    "use_slots",
 ]
 
-# The framework's own methods, set by configure(); module globals are the cheapest reads here.
-_render: _Any = None
-_json_render: _Any = None
+# The framework's own methods and encoder, named by configure() (globals: the cheapest reads here).
+_stock_render: _Any = None
+_stock_json_render: _Any = None
 _json_dumps: _Any = None
-_init_headers: _Any = None
+_stock_init_headers: _Any = None
+_response_class: _Any = None
+_json_class: _Any = None
 
-# Header values repeat across responses: encode each distinct content type once per process.
-_content_types: dict[tuple[str, str], bytes] = {}
-_LENGTHS = [str(n).encode("latin-1") for n in range(1024)]
-# The Content-Length header of each small length, shared: headers are immutable tuples.
-_LENGTH_HEADERS = [(b"content-length", value) for value in _LENGTHS]
+# A Content-Type value per (media type, charset) seen: responses repeat a handful of them.
+_TYPE_VALUES: dict[tuple[str, str], bytes] = {}
+_TYPE_VALUES_KEPT = 256
+# Content-Length headers of short bodies, made once: header tuples are never changed in place.
+_SHORT_LENGTHS = tuple((b"content-length", str(size).encode("ascii")) for size in range(1024))
 
 
-def configure(
-    render: _Callable[..., _Any],
-    json_render: _Callable[..., _Any],
-    json_dumps: _Callable[[_Any], bytes],
-    init_headers: _Callable[..., _Any],
-) -> None:
-    global _render, _json_render, _json_dumps, _init_headers
-    _render = render
-    _json_render = json_render
-    _json_dumps = json_dumps
-    _init_headers = init_headers
+def configure(response_class: type, json_class: type, json_dumps: _Callable[[_Any], bytes]) -> None:
+    """Name the framework's Response and JSONResponse, whose own render and init_headers are known,
+    and the JSON encoder JSONResponse.render uses."""
+    global _stock_render, _stock_json_render, _json_dumps, _stock_init_headers, _response_class, _json_class
+    _response_class, _json_class, _json_dumps = response_class, json_class, json_dumps
+    _stock_render, _stock_init_headers = response_class.render, response_class.init_headers  # type: ignore[attr-defined]
+    _stock_json_render = json_class.render  # type: ignore[attr-defined]
 
 
 def content_type(media_type: str, charset: str) -> bytes:
-    key = (media_type, charset)
-    value = _content_types.get(key)
-    if value is None:
-        text = media_type
-        if text.startswith("text/") and "charset=" not in text.lower():
-            text += "; charset=" + charset
-        value = text.encode("latin-1")
-        if len(_content_types) < 256:
-            _content_types[key] = value
-    return value
+    """The Content-Type value: text types get the charset unless they name one."""
+    known = _TYPE_VALUES.get((media_type, charset))
+    if known is not None:
+        return known
+    value = media_type
+    if value.startswith("text/") and "charset=" not in value.lower():
+        value = f"{value}; charset={charset}"
+    encoded = value.encode("latin-1")
+    if len(_TYPE_VALUES) < _TYPE_VALUES_KEPT:
+        _TYPE_VALUES[(media_type, charset)] = encoded
+    return encoded
+
+
+def _length_header(size: int) -> tuple[bytes, bytes]:
+    return _SHORT_LENGTHS[size] if size < 1024 else (b"content-length", str(size).encode("ascii"))
 
 
 def build_headers(
     headers: _Mapping[str, str] | None, body: _Any, status_code: int, media_type: str | None, charset: str
 ) -> list[tuple[bytes, bytes]]:
-    """The raw headers of a response: the given ones, then Content-Length and Content-Type unless given.
-
-    ``body`` is None when the response has none yet (streaming and file responses).
-    """
-    populate_length = True
-    populate_type = True
-    if headers is None:
-        raw: list[tuple[bytes, bytes]] = []
-    else:
-        raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()]
-        for name, _ in raw:
-            if name == b"content-length":
-                populate_length = False
-            elif name == b"content-type":
-                populate_type = False
-    if populate_length and body is not None and status_code >= 200 and status_code != 204 and status_code != 304:
-        length = len(body)
-        raw.append(_LENGTH_HEADERS[length] if length < 1024 else (b"content-length", str(length).encode("latin-1")))
-    if media_type is not None and populate_type:
-        value = _content_types.get((media_type, charset))
+    """A response's raw headers: the given ones lowered, then Content-Length (for a body, when the
+    status allows one) and Content-Type, each unless given. ``body`` is None for responses that
+    have none yet (streaming and file responses)."""
+    raw: list[tuple[bytes, bytes]] = []
+    length_given = type_given = False
+    if headers is not None:
+        for key, text in headers.items():
+            name = key.lower().encode("latin-1")
+            raw.append((name, text.encode("latin-1")))
+            length_given = length_given or name == b"content-length"
+            type_given = type_given or name == b"content-type"
+    if not length_given and body is not None and status_code >= 200 and status_code not in (204, 304):
+        raw.append(_length_header(len(body)))
+    if media_type is not None and not type_given:
+        value = _TYPE_VALUES.get((media_type, charset))
         raw.append((b"content-type", content_type(media_type, charset) if value is None else value))
     return raw
 
@@ -97,7 +97,7 @@ def init_response(
     media_type: _Any = None,
     background: _Any = None,
 ) -> None:
-    """Response.__init__ itself: a function that binds as a method, so no wrapper frame is needed."""
+    """Response.__init__: status_code, media_type (when given), background, body, raw_headers."""
     self.status_code = status_code
     if media_type is not None:
         self.media_type = media_type
@@ -105,40 +105,42 @@ def init_response(
     cls = type(self)
     render = cls.render
     body: _Any
-    if render is _render:
+    if render is _stock_render:
         if content is None:
             body = b""
-        elif type(content) is str:
-            body = content.encode(self.charset)
-        elif type(content) is bytes or isinstance(content, (bytes, memoryview)):
+        elif isinstance(content, (bytes, memoryview)):
             body = content
         else:
             body = content.encode(self.charset)
-    elif render is _json_render:
+    elif render is _stock_json_render:
         body = _json_dumps(content)
     else:
         body = self.render(content)
     self.body = body
-    if cls.init_headers is _init_headers:
+    if cls.init_headers is _stock_init_headers:
         self.raw_headers = build_headers(headers, body, status_code, self.media_type, self.charset)
     else:
         self.init_headers(headers)
 
 
-def use_slots(cls: type) -> None:
-    """The compiled twin writes a new response's slots directly; here setting them is that write."""
-
-
-def speed_up_construction(cls: type, inits: tuple[tuple[type, _Any], ...], content_required: bool) -> None:
-    """The compiled twin makes calling `cls` skip type.__call__; Python has no cheaper way to make an
-    instance than calling its class, so here calling `cls` stays as it is."""
+def init_json_response(
+    self: _Any,
+    content: _Any,
+    status_code: int = 200,
+    headers: _Mapping[str, str] | None = None,
+    media_type: _Any = None,
+    background: _Any = None,
+) -> None:
+    """JSONResponse.__init__: the next class's __init__ (Response's, usually this module's own), with
+    the content required."""
+    super(_json_class, self).__init__(content, status_code, headers, media_type, background)
 
 
 def plain_answer(
     status_code: int, detail: str, allow: str | None, media_type: str, charset: str
 ) -> tuple[dict[str, _Any], bytes]:
-    """(start message, body) of a Response of the framework's own class rendering the str `detail`,
-    with an Allow header when `allow` is not None."""
+    """(start message, body) a plain-text Response of `detail` would send, with an Allow header
+    first when `allow` is not None."""
     body = detail.encode(charset)
     raw = build_headers(None, body, status_code, media_type, charset)
     if allow is not None:
@@ -147,8 +149,8 @@ def plain_answer(
 
 
 class Tracker:
-    """`track` is `send`, noting in `started` when a message starts an http response (or `started` from
-    the start)."""
+    """Hands messages on to `send` through `track`, noting in `started` when one starts an http
+    response (`started` may be given as already true)."""
 
     __slots__ = ("send", "started")
 
@@ -157,8 +159,7 @@ class Tracker:
         self.started = started
 
     def track(self, message: _Any) -> _Any:
-        """The `send` to hand on, as a bound method: calling an instance would cost a lookup of
-        __call__ and an argument tuple more."""
+        """The `send` to pass on: a bound method, cheaper to call than the instance would be."""
         if message["type"] == "http.response.start":
             self.started = True
         return self.send(message)

@@ -1,328 +1,290 @@
-"""The route table: which routes may match a path, without trying every route.
+"""The route table: which route answers a request, decided in one call.
 
-Pure-Python twin of ``_speedups/routing.pyx``. The table knows nothing about route
-objects: it is built from one key per route index and answers, for a path, the
-ascending indices of the routes worth trying. The caller still runs each candidate's
-own matching, so the table only has to never leave out a route that could match.
+Pure-Python twin of ``_speedups/routing.pyx``; the two read side by side. A Router builds one table
+from its routes, each contributing an entry (``fastframe.routing`` makes them), and asks it per
+request which route answers: the first full match in the routes' order, else the first partial
+one (the path matched, the method did not), else none. Resolving writes into the scope what the
+reference's router writes: "route", then the matched route's child scope.
 
-A key is one of:
+An entry is a tuple ``(kind, route, shape, regex, params, app, direct, literals)``:
 
-- ``None``: opaque (a user route with its own ``matches``); a candidate for every path.
-- ``False``: never a candidate (e.g. a websocket route in the http table).
-- ``(prefix, exact)`` or ``(prefix, exact, segments)``: ``prefix`` is the literal text
-  every matching path starts with. With ``exact`` the route matches only that literal
-  path (a ``$`` anchor also accepts one trailing newline, so ``prefix + "\\n"`` is a
-  candidate too). ``segments``, when given, says the route matches only paths of
-  exactly that many ``/``-separated segments (after the leading ``/``), each either
-  equal to a literal string or anything at all (``None``); such routes live in a
-  segment trie. Other routes are filed under the longest part of ``prefix`` that ends
-  with ``/``, and are candidates for every path starting with that.
-
-Lookup costs a dict probe per path segment plus the candidates found, whatever the
-number of routes.
+- ``kind``: HTTP_LEAF (a Route matched here, path then method), WEBSOCKET_LEAF (a WebSocketRoute
+  matched here) or OTHER (``route.matches(scope)`` decides; Mount, Host and user routes).
+- ``shape``: which paths the route can match at all, so that lookups skip the rest:
+  ``("static", path)`` (exactly that path, or it with one trailing newline, which "$" also
+  accepts), ``("segments", parts)`` (exactly that many "/"-separated segments after the leading
+  "/", each equal to the literal or anything at all where the part is None), ``("prefix", text)``
+  (paths starting with ``text``) or None (any path).
+- ``regex``, ``params``: the route's path_regex as the entry was made, and ``(name, convertor,
+  kind)`` for each of its parameters in order, ``kind`` being TEXT, DIGITS or OTHER_PARAM (the
+  compiled twin scans TEXT and DIGITS segments instead of running the regex). A leaf whose
+  path_regex is no longer that regex is matched with whatever it is now.
+- ``app``, ``direct``: the route's app as built and what the caller may run in its place (the
+  endpoint, for a route whose handling is only calling it), or None. ``resolve`` answers
+  ``(route, direct)`` only while ``route.app`` is still that app.
+- ``literals``: the template's text around its parameters (``len(params) + 1`` pieces), which the
+  compiled twin's scan compares; empty when the entry has no template.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Sequence as _Sequence
 from typing import Any as _Any
 
 __all__ = [
-    "MATCHER",
-    "OPAQUE",
-    "ROUTE_PARAMS",
-    "ROUTE_STATIC",
-    "SEGMENT_KEYS",
-    "WEBSOCKET_PARAMS",
-    "WEBSOCKET_STATIC",
-    "Resolver",
+    "DIGITS",
+    "HTTP_LEAF",
+    "OTHER",
+    "OTHER_PARAM",
+    "TEXT",
+    "WEBSOCKET_LEAF",
     "RouteTable",
-    "TableKey",
-    "route_for",
-    "use_route_slots",
+    "same_routes",
 ]
 
-# This table accepts the three-item keys (with segment shapes); the router gives two-item keys otherwise.
-SEGMENT_KEYS = True
+HTTP_LEAF = 0
+WEBSOCKET_LEAF = 1
+OTHER = 2
 
-TableKey = tuple[str, bool] | tuple[str, bool, tuple[str | None, ...] | None] | bool | None
+TEXT = 0
+DIGITS = 1
+OTHER_PARAM = 2
 
-# A trie node: (children by literal segment, None for any segment; route indices ending here).
-_Node = tuple[dict[_Any, _Any], list[int]]
+_NOTHING = (None, None)
+# Candidate lists kept per path; a table that sees more distinct paths starts over.
+_REMEMBERED = 512
 
-_EMPTY: tuple[int, ...] = ()
-_CACHE_SIZE = 512
+
+class _Trie:
+    """Segment shapes: children by literal segment, the child for any segment, entries ending here."""
+
+    __slots__ = ("literal", "wildcard", "ends")
+
+    def __init__(self) -> None:
+        self.literal: dict[str, _Trie] = {}
+        self.wildcard: _Trie | None = None
+        self.ends: list[int] = []
+
+    def add(self, parts: _Sequence[str | None], index: int) -> None:
+        node = self
+        for part in parts:
+            if part is None:
+                if node.wildcard is None:
+                    node.wildcard = _Trie()
+                node = node.wildcard
+            else:
+                node = node.literal.setdefault(part, _Trie())
+        node.ends.append(index)
+
+    def collect(self, segments: list[str], depth: int, into: list[int]) -> None:
+        if depth == len(segments):
+            into.extend(self.ends)
+            return
+        segment = segments[depth]
+        child = self.literal.get(segment)
+        if child is not None:
+            child.collect(segments, depth + 1, into)
+        if depth == len(segments) - 1 and segment.endswith("\n"):
+            # "$" matches before a final newline: the last literal may be followed by one.
+            child = self.literal.get(segment[:-1])
+            if child is not None:
+                child.collect(segments, depth + 1, into)
+        if self.wildcard is not None:
+            self.wildcard.collect(segments, depth + 1, into)
+
+
+class _Index:
+    """For one scope type: the entries worth trying for a path, in the routes' order."""
+
+    __slots__ = ("exact", "under", "deepest", "trie", "anywhere", "seen")
+
+    def __init__(self, entries: _Sequence[tuple[_Any, ...]], indices: _Sequence[int]) -> None:
+        exact: dict[str, list[int]] = {}
+        under: dict[str, list[int]] = {}
+        anywhere: list[int] = []
+        trie = _Trie()
+        has_trie = False
+        for index in indices:
+            shape = entries[index][2]
+            if shape is None:
+                anywhere.append(index)
+            elif shape[0] == "static":
+                exact.setdefault(shape[1], []).append(index)
+            elif shape[0] == "segments":
+                trie.add(shape[1], index)
+                has_trie = True
+            else:
+                # Filed under the prefix's text up to its last "/": every path it matches starts so.
+                text: str = shape[1]
+                cut = text.rfind("/")
+                if cut < 0:
+                    anywhere.append(index)
+                else:
+                    under.setdefault(text[: cut + 1], []).append(index)
+        self.exact = {path: tuple(found) for path, found in exact.items()}
+        self.under = {prefix: tuple(found) for prefix, found in under.items()}
+        self.deepest = max((prefix.count("/") for prefix in under), default=0)
+        self.trie = trie if has_trie else None
+        self.anywhere = tuple(anywhere)
+        self.seen: dict[str, tuple[int, ...]] = {}
+
+    def candidates(self, path: str) -> tuple[int, ...]:
+        found = self.seen.get(path)
+        if found is None:
+            found = self._gather(path)
+            if len(self.seen) >= _REMEMBERED:
+                self.seen.clear()
+            self.seen[path] = found
+        return found
+
+    def _gather(self, path: str) -> tuple[int, ...]:
+        groups: list[tuple[int, ...]] = []
+        for text in (path, path[:-1]) if path.endswith("\n") else (path,):
+            hit = self.exact.get(text)
+            if hit is not None:
+                groups.append(hit)
+        if self.deepest:
+            slash = path.find("/")
+            remaining = self.deepest
+            while slash >= 0 and remaining:
+                hit = self.under.get(path[: slash + 1])
+                if hit is not None:
+                    groups.append(hit)
+                slash = path.find("/", slash + 1)
+                remaining -= 1
+        if self.trie is not None and path.startswith("/"):
+            ends: list[int] = []
+            self.trie.collect(path[1:].split("/"), 0, ends)
+            if ends:
+                groups.append(tuple(ends))
+        if self.anywhere:
+            groups.append(self.anywhere)
+        if len(groups) == 1:
+            return groups[0]
+        return tuple(sorted(index for group in groups for index in group))
+
+
+def _route_path(scope: dict[str, _Any]) -> str:
+    """The path relative to root_path, as the reference's routing sees it."""
+    path: str = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        if len(path) == len(root):
+            return ""
+        if path[len(root)] == "/":
+            return path[len(root) :]
+    return path
 
 
 class RouteTable:
-    __slots__ = ("_static", "_nodes", "_always", "_max_depth", "_trie", "_cache", "size")
+    """Built once from the entries of a router's routes (see the module docstring)."""
 
-    def __init__(self, keys: Sequence[TableKey]) -> None:
-        static: dict[str, list[int]] = {}
-        nodes: dict[str, list[int]] = {}
-        always: list[int] = []
-        max_depth = 0
-        trie: _Node = ({}, [])
-        for index, key in enumerate(keys):
-            if key is None or key is True:
-                always.append(index)
-            elif key is False:
-                continue
-            else:
-                prefix, exact = key[0], key[1]
-                segments = key[2] if len(key) > 2 else None  # type: ignore[misc]
-                if exact:
-                    static.setdefault(prefix, []).append(index)
-                elif segments is not None:
-                    at = trie
-                    for part in segments:
-                        at = at[0].setdefault(part, ({}, []))
-                    at[1].append(index)
-                else:
-                    node = prefix[: prefix.rfind("/") + 1]
-                    if not node:
-                        # No slash to anchor on: try it everywhere rather than risk a miss.
-                        always.append(index)
-                        continue
-                    nodes.setdefault(node, []).append(index)
-                    max_depth = max(max_depth, node.count("/"))
-        self._static = {k: tuple(v) for k, v in static.items()}
-        self._nodes = {k: tuple(v) for k, v in nodes.items()}
-        self._always = tuple(always)
-        self._max_depth = max_depth
-        self._trie = trie if trie[0] else None
-        self._cache: dict[str, tuple[int, ...]] = {}
-        self.size = len(keys)
+    __slots__ = ("entries", "_http", "_websocket", "_full", "_partial", "_answers")
 
-    def candidates(self, path: str) -> tuple[int, ...]:
-        """Ascending indices of the routes that may match ``path``."""
-        cached = self._cache.get(path)
-        if cached is not None:
-            return cached
-        found: list[tuple[int, ...]] = []
-        hit = self._static.get(path)
-        if hit is not None:
-            found.append(hit)
-        if path[-1:] == "\n":
-            hit = self._static.get(path[:-1])
-            if hit is not None:
-                found.append(hit)
-        depth = self._max_depth
-        if depth:
-            nodes = self._nodes
-            pos = path.find("/")
-            while pos >= 0 and depth:
-                hit = nodes.get(path[: pos + 1])
-                if hit is not None:
-                    found.append(hit)
-                pos = path.find("/", pos + 1)
-                depth -= 1
-        if self._trie is not None and path[:1] == "/":
-            self._walk(path[1:].split("/"), found)
-        if self._always:
-            found.append(self._always)
-        if not found:
-            result = _EMPTY
-        elif len(found) == 1:
-            result = found[0]
-        else:
-            merged: list[int] = []
-            for part in found:
-                merged.extend(part)
-            merged.sort()
-            result = tuple(merged)
-        if len(self._cache) >= _CACHE_SIZE:
-            self._cache.clear()
-        self._cache[path] = result
-        return result
-
-    def _walk(self, parts: list[str], found: list[tuple[int, ...]]) -> None:
-        last = len(parts) - 1
-        stack: list[tuple[_Node, int]] = [(self._trie, 0)]  # type: ignore[list-item]
-        while stack:
-            node, depth = stack.pop()
-            if depth > last:
-                if node[1]:
-                    found.append(tuple(node[1]))
-                continue
-            children = node[0]
-            part = parts[depth]
-            child = children.get(part)
-            if child is not None:
-                stack.append((child, depth + 1))
-            if depth == last and part[-1:] == "\n":
-                # "$" also matches before a final newline.
-                child = children.get(part[:-1])
-                if child is not None:
-                    stack.append((child, depth + 1))
-            child = children.get(None)
-            if child is not None:
-                stack.append((child, depth + 1))
-
-
-# How the resolver matches each route (a plan's first item). The leaf kinds read the route's
-# path, path_regex, param_convertors, endpoint and (http) methods on every request.
-ROUTE_STATIC = 0  # an http Route whose path has no parameters
-ROUTE_PARAMS = 1  # an http Route with parameters
-WEBSOCKET_STATIC = 2
-WEBSOCKET_PARAMS = 3
-MATCHER = 4  # plan[2](scope, route_path) -> (Match, child scope), e.g. a Mount
-OPAQUE = 5  # route.matches(scope), for routes the table knows nothing about
-
-
-_NO_ROUTE = (None, None)
-
-
-class Resolver:
-    """Picks the route for a scope: the table's candidates, matched in order, first full match wins,
-    else the first partial (wrong method) one. Sets scope["route"] and the route's child scope.
-
-    ``plans[i]`` is ``(kind, route, matcher)`` for route ``i``; ``full`` and ``partial`` are the
-    router's Match.FULL and Match.PARTIAL; ``routes`` is the route list the plans were made from.
-    ``lookup`` returns None without looking when ``routes`` is not that list as it was (another
-    list, or another length or either end changed): the caller rebuilds and asks again.
-    """
-
-    __slots__ = (
-        "_table",
-        "_plans",
-        "_full",
-        "_partial",
-        "_routes",
-        "_size",
-        "_first",
-        "_last",
-        "_answers",
-        "_partials",
-    )
-
-    def __init__(
-        self,
-        table: RouteTable,
-        plans: Sequence[tuple[int, _Any, _Any]],
-        full: _Any,
-        partial: _Any,
-        routes: Sequence[_Any],
-        direct: Sequence[_Any] | None = None,
-    ) -> None:
-        self._table = table
-        self._plans = tuple(plans)
+    def __init__(self, entries: _Sequence[tuple[_Any, ...]], full: _Any, partial: _Any) -> None:
+        self.entries = tuple(entries)
+        self._http = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != WEBSOCKET_LEAF])
+        self._websocket = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != HTTP_LEAF])
+        # Match.FULL and Match.PARTIAL, what OTHER routes' matches() answer.
         self._full = full
         self._partial = partial
-        self._routes = routes
-        self._size = len(routes)
-        self._first = routes[0] if self._size > 0 else None
-        self._last = routes[-1] if self._size > 0 else None
-        if direct is None:
-            direct = [None] * len(self._plans)
-        # lookup's answers, made once: (route, direct entry) for a full match, (route, None) for a partial.
-        # Only routes matched here, methods included, keep their direct entry: the dispatcher then calls
-        # the endpoint without checking the method again.
-        self._answers = tuple(
-            [
-                (plan[1], entry if plan[0] <= WEBSOCKET_PARAMS else None)
-                for plan, entry in zip(self._plans, direct, strict=True)
-            ]
-        )
-        self._partials = tuple([(plan[1], None) for plan in self._plans])
+        # resolve's answers, made once: (route, direct) for each entry.
+        self._answers = tuple((entry[1], entry[6]) for entry in self.entries)
 
-    def lookup(self, scope: dict[str, _Any], routes: Sequence[_Any]) -> tuple[_Any, _Any] | None:
-        """(route, direct entry) for a full match by a route that still has the app the entry was
-        made from, (route, None) for another full match or a partial one, (None, None) for none;
-        None, without looking, when the routes changed."""
-        # One frame for the whole search: each Python call is a good part of a request's cost here.
-        if (
-            routes is not self._routes
-            or len(routes) != self._size
-            or (self._size and (routes[0] is not self._first or routes[-1] is not self._last))
-        ):
-            return None
-        path: str = scope["path"]
-        root_path = scope.get("root_path", "")
-        route_path = path
-        if root_path and path.startswith(root_path):
-            if len(path) == len(root_path):
-                route_path = ""
-            elif path[len(root_path)] == "/":
-                route_path = path[len(root_path) :]
-        partial = -1
-        partial_scope: dict[str, _Any] = {}
-        plans = self._plans
-        table = self._table
-        candidates = table._cache.get(route_path)
+    def candidates(self, path: str, scope_type: str = "http") -> tuple[int, ...]:
+        """Ascending indices of the entries that may match `path` for this scope type."""
+        return (self._http if scope_type == "http" else self._websocket).candidates(path)
+
+    def resolve(self, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
+        """(route, direct) for the route answering `scope` (direct None unless it may stand in for the
+        route's app), (None, None) when none does; the scope gets "route" and the child scope."""
+        route_path = _route_path(scope)
+        index = self._http if scope_type == "http" else self._websocket
+        candidates = index.seen.get(route_path)
         if candidates is None:
-            candidates = table.candidates(route_path)
-        for index in candidates:
-            kind, route, matcher = plans[index]
-            if kind <= WEBSOCKET_PARAMS:
-                if kind == ROUTE_STATIC or kind == WEBSOCKET_STATIC:
-                    # matcher: (the regex, the path it matches) while the route keeps its regex as built.
-                    regex = route.path_regex
-                    if matcher is None or regex is not matcher[0] or route_path != matcher[1]:
-                        if regex.match(route_path) is None:
-                            continue
-                    params: dict[str, _Any] = {}
-                else:
-                    found = route.path_regex.match(route_path)
-                    if found is None:
-                        continue
-                    params = found.groupdict()
-                    convertors = route.param_convertors
-                    for key, value in params.items():
-                        params[key] = convertors[key].convert(value)
-                outer = scope.get("path_params")
-                if outer:
-                    path_params = dict(outer)
-                    path_params.update(params)
-                else:
-                    path_params = params
-                if kind <= ROUTE_PARAMS:
-                    methods = route.methods
-                    if methods and scope["method"] not in methods:
-                        if partial < 0:
-                            partial = index
-                            partial_scope = {"endpoint": route.endpoint, "path_params": path_params}
-                        continue
-                scope["route"] = route
-                scope["endpoint"] = route.endpoint
-                scope["path_params"] = path_params
-                answer: tuple[_Any, _Any] = self._answers[index]
-                entry = answer[1]
-                if entry is not None and route.app is not entry[0]:
-                    # The route's app was replaced since: no direct entry, the route handles the request.
-                    return self._partials[index]  # type: ignore[no-any-return]
-                return answer
-            if kind == MATCHER:
-                match, child_scope = matcher(scope, route_path)
-            else:
+            candidates = index.candidates(route_path)
+        fallback = -1
+        fallback_scope: _Any = None
+        for position in candidates:
+            entry = self.entries[position]
+            kind, route = entry[0], entry[1]
+            if kind == OTHER:
                 match, child_scope = route.matches(scope)
-            if match is self._full:
-                scope["route"] = route
-                scope.update(child_scope)
-                return self._answers[index]  # type: ignore[no-any-return]
-            if match is self._partial and partial < 0:
-                partial = index
-                partial_scope = child_scope
-        if partial < 0:
-            return _NO_ROUTE
-        scope["route"] = plans[partial][1]
-        scope.update(partial_scope)
-        return self._partials[partial]  # type: ignore[no-any-return]
+                if match is self._full:
+                    scope["route"] = route
+                    scope.update(child_scope)
+                    return self._answers[position]
+                if match is self._partial and fallback < 0:
+                    fallback, fallback_scope = position, child_scope
+                continue
+            params = _leaf_params(entry, route, route_path)
+            if params is None:
+                continue
+            outer = scope.get("path_params")
+            if outer:
+                merged = dict(outer)
+                merged.update(params)
+                params = merged
+            endpoint = route.endpoint
+            if kind == HTTP_LEAF:
+                methods = route.methods
+                if methods and scope["method"] not in methods:
+                    if fallback < 0:
+                        fallback, fallback_scope = position, {"endpoint": endpoint, "path_params": params}
+                    continue
+            scope["route"] = route
+            scope["endpoint"] = endpoint
+            scope["path_params"] = params
+            answer = self._answers[position]
+            if answer[1] is not None and route.app is not entry[5]:
+                # The route's app was replaced since the entry was made: the route handles it.
+                return (route, None)
+            return answer
+        if fallback < 0:
+            return _NOTHING
+        route = self.entries[fallback][1]
+        scope["route"] = route
+        scope.update(fallback_scope)
+        return (route, None)
+
+    def any_match(self, scope: dict[str, _Any], scope_type: str) -> bool:
+        """Whether any route matches `scope` at all (fully or partially), changing nothing in it."""
+        route_path = _route_path(scope)
+        for position in (self._http if scope_type == "http" else self._websocket).candidates(route_path):
+            entry = self.entries[position]
+            if entry[0] == OTHER:
+                match = entry[1].matches(scope)[0]
+                if match is self._full or match is self._partial:
+                    return True
+                continue
+            if _leaf_params(entry, entry[1], route_path) is not None:
+                return True
+        return False
 
 
-def use_route_slots(*classes: type) -> None:
-    """The compiled twin reads these classes' slots straight from their instances; Python's own
-    attribute reads are already what that stands in for."""
-
-
-def route_for(router: _Any, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
-    """Router._route_for in one call: (route, direct entry), (route, None) for a partial match,
-    (None, None) for none; the tables are rebuilt through router._tables() when stale or missing."""
-    tables = getattr(router, "_table_for", None)
-    if tables is None:
-        tables = router._tables()
-    which = 0 if scope_type == "http" else 1
-    found = tables[6][which].lookup(scope, router.routes)
+def _leaf_params(entry: tuple[_Any, ...], route: _Any, route_path: str) -> dict[str, _Any] | None:
+    """The converted path params of a leaf route matching `route_path`, or None when it does not."""
+    regex = route.path_regex
+    shape = entry[2]
+    if regex is entry[3] and shape is not None and shape[0] == "static":
+        # Only "static" entries of this exact path (or it and a newline) are candidates.
+        return {}
+    found = regex.match(route_path)
     if found is None:
-        found = router._tables()[6][which].lookup(scope, router.routes)
-    return found  # type: ignore[no-any-return]
+        return None
+    params: dict[str, _Any] = found.groupdict()
+    if params:
+        convertors = route.param_convertors
+        for name, text in params.items():
+            params[name] = convertors[name].convert(text)
+    return params
+
+
+def same_routes(routes: _Sequence[_Any], snapshot: tuple[_Any, ...]) -> bool:
+    """Whether `routes` holds exactly the objects of `snapshot`, in order."""
+    if len(routes) != len(snapshot):
+        return False
+    for mine, theirs in zip(routes, snapshot, strict=True):
+        if mine is not theirs:
+            return False
+    return True

@@ -1,3 +1,10 @@
+"""ServerErrorMiddleware: the outermost layer, answering an unhandled exception with a 500.
+
+The exception is raised again afterwards, so the server logs it (and the TestClient raises it).
+With `debug` the 500 shows the traceback: an HTML page for clients that accept HTML (the markup is
+this project's own), plain text for the others.
+"""
+
 from __future__ import annotations
 
 import html
@@ -12,73 +19,68 @@ from fastframe.requests import Request
 from fastframe.responses import HTMLResponse, PlainTextResponse, Response
 from fastframe.types import ASGIApp, ExceptionHandler, Receive, Scope, Send
 
-Tracker = speedups.response.Tracker
+_Tracker = speedups.response.Tracker
 
-# The debug page is our own markup; it shows what the reference's page shows:
-# the exception type and message, then each frame (most recent first) with its
-# surrounding source lines, all but the innermost frame collapsed.
 STYLES = """
-body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 0; padding: 1.5em; color: #222; }
-h1 { color: #b00020; margin: 0 0 .3em; }
-h2 { font-weight: normal; margin: 0 0 1em; word-break: break-word; }
-.traceback-container { border: 1px solid #ccc; border-radius: 4px; }
-.traceback-title { background: #f4f4f4; margin: 0; padding: .5em 1em; font-weight: bold; }
-.frame-title { margin: 0; padding: .4em 1em; border-top: 1px solid #e4e4e4; background: #fafafa; }
-.frame-filename { font-family: monospace; }
-.collapse-btn { float: right; cursor: pointer; padding: 0 .5em; border: 1px solid #999; border-radius: 3px; }
-.source-code { font-family: monospace; background: #fff; padding: .3em 0; }
-.source-code p { margin: 0; white-space: pre; padding: 0 1em; }
-.collapsed { display: none; }
-.lineno { color: #888; margin-right: 1em; }
-.center-line { background: #ffeaa7; }
+body { margin: 0; padding: 2rem; font: 15px/1.5 system-ui, sans-serif; color: #1d1d1f; background: #fff; }
+header { border-bottom: 2px solid #c62828; margin-bottom: 1.5rem; }
+header h1 { margin: 0; font-size: 1.6rem; color: #c62828; }
+header h2 { margin: .2rem 0 .8rem; font-size: 1.1rem; font-weight: 500; overflow-wrap: anywhere; }
+section.trace h3 { font-size: 1rem; margin: 0 0 .5rem; }
+article.frame { border: 1px solid #ddd; border-radius: 6px; margin-bottom: .6rem; overflow: hidden; }
+article.frame > p { margin: 0; padding: .4rem .8rem; background: #f6f6f6; }
+article.frame code.where { font-weight: 600; }
+button.toggle { float: right; font: inherit; border: 1px solid #aaa; border-radius: 4px; background: #fff; }
+ol.source { margin: 0; padding: .4rem 0; list-style: none; font: 13px/1.45 ui-monospace, monospace; }
+ol.source li { padding: 0 .8rem; white-space: pre; }
+ol.source li.failing { background: #fde7e7; }
+ol.source li span.no { display: inline-block; min-width: 3.5em; color: #888; }
+.hidden { display: none; }
 """
 
 JS = """
-<script type="text/javascript">
-function collapse(button) {
-    var target = document.getElementById(button.getAttribute("data-frame-id"));
-    if (target.classList.toggle("collapsed")) { button.innerHTML = "+"; } else { button.innerHTML = "&#8210;"; }
+<script>
+function toggleFrame(button) {
+    var source = document.getElementById(button.dataset.frame);
+    var hidden = source.classList.toggle("hidden");
+    button.textContent = hidden ? "+" : "\u2212";
 }
 </script>
 """
 
 TEMPLATE = """<!DOCTYPE html>
-<html>
+<html lang="en">
 <head>
 <meta charset="utf-8">
 <title>500 Server Error</title>
 <style>{styles}</style>
 </head>
 <body>
+<header>
 <h1>500 Server Error</h1>
 <h2>{error}</h2>
-<div class="traceback-container">
-<p class="traceback-title">Traceback</p>
-<div>{exc_html}</div>
-</div>
+</header>
+<section class="trace">
+<h3>Traceback (innermost call first)</h3>
+{exc_html}
+</section>
 {js}
 </body>
 </html>
 """
 
-FRAME_TEMPLATE = """<div>
-<p class="frame-title">File <span class="frame-filename">{frame_filename}</span>,
-line <i>{frame_lineno}</i>, in <b>{frame_name}</b>
-<span class="collapse-btn" data-frame-id="{frame_id}" onclick="collapse(this)">{collapse_button}</span></p>
-<div id="{frame_id}" class="source-code {collapsed}">{code_context}</div>
-</div>
+FRAME_TEMPLATE = """<article class="frame">
+<p><button class="toggle" data-frame="{frame_id}" onclick="toggleFrame(this)">{collapse_button}</button>
+File <code class="where">{frame_filename}</code>, line <b>{frame_lineno}</b>, in <code>{frame_name}</code></p>
+<ol id="{frame_id}" class="source {collapsed}">{code_context}</ol>
+</article>
 """
 
-LINE = '<p><span class="lineno">{lineno}.</span>{line}</p>\n'
-CENTER_LINE = '<p class="center-line"><span class="lineno">{lineno}.</span>{line}</p>\n'
+LINE = '<li><span class="no">{lineno}</span>{line}</li>\n'
+CENTER_LINE = '<li class="failing"><span class="no">{lineno}</span>{line}</li>\n'
 
 
 class ServerErrorMiddleware:
-    """Outermost middleware: turns an unhandled exception into a 500 response, then re-raises it.
-
-    Re-raising lets the server log the error and lets the TestClient surface it.
-    """
-
     def __init__(self, app: ASGIApp, handler: ExceptionHandler | None = None, debug: bool = False) -> None:
         self.app = app
         self.handler = handler
@@ -88,68 +90,66 @@ class ServerErrorMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-
-        tracker = Tracker(send)
+        watch = _Tracker(send)
         try:
-            await self.app(scope, receive, tracker.track)
+            await self.app(scope, receive, watch.track)
         except Exception as exc:
-            await self.answer(exc, scope, receive, send, tracker.started)
+            await self.answer(exc, scope, receive, send, watch.started)
             raise exc
 
     async def answer(self, exc: Exception, scope: Scope, receive: Receive, send: Send, response_started: bool) -> None:
-        """Send the 500 response for `exc` unless the response already started; the caller re-raises."""
+        """The 500 for `exc`: made in any case (a handler may log), sent only if no response began.
+        The caller raises `exc` again."""
         request = Request(scope)
         response: Any
         if self.debug:
             response = self.debug_response(request, exc)
         elif self.handler is None:
             response = self.error_response(request, exc)
-        elif is_async_callable(self.handler):
-            response = await self.handler(request, exc)  # type: ignore[arg-type]
         else:
-            response = await run_in_threadpool(self.handler, request, exc)  # type: ignore[arg-type]
-
+            handler = self.handler
+            if is_async_callable(handler):
+                response = await handler(request, exc)  # type: ignore[arg-type]
+            else:
+                response = await run_in_threadpool(handler, request, exc)  # type: ignore[arg-type]
         if not response_started:
             await response(scope, receive, send)
 
     def format_line(self, index: int, line: str, frame_lineno: int, frame_index: int) -> str:
-        escaped = html.escape(line).replace(" ", "&nbsp;")
-        lineno = (frame_lineno - frame_index) + index
-        template = CENTER_LINE if index == frame_index else LINE
-        return template.format(lineno=lineno, line=escaped)
+        """One source line of a frame, `index` lines into its context; the failing one is marked."""
+        shown = html.escape(line).replace(" ", "&nbsp;")
+        number = frame_lineno + index - frame_index
+        return (CENTER_LINE if index == frame_index else LINE).format(lineno=number, line=shown)
 
     def generate_frame_html(self, frame: inspect.FrameInfo, is_collapsed: bool) -> str:
-        code_context = "".join(
-            self.format_line(index, line.rstrip("\n"), frame.lineno, frame.index)  # type: ignore[arg-type]
-            for index, line in enumerate(frame.code_context or [])
-        )
-        filename = html.escape(frame.filename)
+        context = frame.code_context or []
+        lines = [
+            self.format_line(offset, text.rstrip("\n"), frame.lineno, frame.index)  # type: ignore[arg-type]
+            for offset, text in enumerate(context)
+        ]
+        where = html.escape(frame.filename)
         return FRAME_TEMPLATE.format(
-            frame_filename=filename,
+            frame_id=f"{where}-{frame.lineno}",
+            frame_filename=where,
             frame_lineno=frame.lineno,
             frame_name=html.escape(frame.function),
-            frame_id=f"{filename}-{frame.lineno}",
-            collapse_button="+" if is_collapsed else "&#8210;",
-            collapsed="collapsed" if is_collapsed else "",
-            code_context=code_context,
+            collapse_button="+" if is_collapsed else "&minus;",
+            collapsed="hidden" if is_collapsed else "",
+            code_context="".join(lines),
         )
 
     def generate_html(self, exc: Exception, limit: int = 7) -> str:
-        exc_html = ""
-        is_collapsed = False
-        frames = inspect.getinnerframes(exc.__traceback__, limit) if exc.__traceback__ else []
-        for frame in reversed(frames):
-            exc_html += self.generate_frame_html(frame, is_collapsed)
-            is_collapsed = True
-        error = f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}"
-        return TEMPLATE.format(styles=STYLES, js=JS, error=error, exc_html=exc_html)
+        frames = inspect.getinnerframes(exc.__traceback__, limit) if exc.__traceback__ is not None else []
+        # Innermost first; only it starts unfolded.
+        shown = [self.generate_frame_html(frame, position > 0) for position, frame in enumerate(reversed(frames))]
+        error = html.escape(f"{type(exc).__name__}: {exc}")
+        return TEMPLATE.format(styles=STYLES, js=JS, error=error, exc_html="".join(shown))
 
     def generate_plain_text(self, exc: Exception) -> str:
-        return "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        return "".join(traceback.format_exception(exc))
 
     def debug_response(self, request: Request, exc: Exception) -> Response:
-        accept = request.headers.get("accept", "")
-        if "text/html" in accept:
+        if "text/html" in request.headers.get("accept", ""):
             return HTMLResponse(self.generate_html(exc), status_code=500)
         return PlainTextResponse(self.generate_plain_text(exc), status_code=500)
 

@@ -102,7 +102,7 @@ def test_debug_html_shows_frames_innermost_first(test_client_factory: Factory) -
     app = ServerErrorMiddleware(raiser, debug=True)
     body = test_client_factory(app, raise_server_exceptions=False).get("/", headers={"accept": "text/html"}).text
     assert "<script>" not in body.split("<h2>")[1].split("</h2>")[0]
-    assert body.index("innermost_function_name") < body.index("<b>raiser</b>")
+    assert body.index("<code>innermost_function_name</code>") < body.index("<code>raiser</code>")
     assert "&lt;script&gt;" in body
 
 
