@@ -321,6 +321,7 @@ cdef class _Leaf:
     cdef _Scan scan
     cdef object app
     cdef tuple answer
+    cdef tuple partial
 
     @staticmethod
     cdef _Leaf of(tuple entry):
@@ -333,6 +334,7 @@ cdef class _Leaf:
         leaf.scan = _scan_for(entry) if leaf.kind != _OTHER else None
         leaf.app = entry[5]
         leaf.answer = (entry[1], entry[6])
+        leaf.partial = (entry[1], None)
         return leaf
 
 
@@ -396,7 +398,8 @@ cdef class RouteTable:
         cdef _Leaf leaf
         cdef _Leaf fallback = None
         cdef object route, params, outer, endpoint, methods
-        cdef object fallback_scope = None
+        # A partial match's child scope: a route's own (OTHER), or a leaf's endpoint and params.
+        cdef object fallback_scope = None, fallback_endpoint = None, fallback_params = None
         cdef bint wrong
         for at in range(count):
             position = <Py_ssize_t><object>PyTuple_GET_ITEM(candidates, at)
@@ -430,20 +433,25 @@ cdef class RouteTable:
                 if wrong:
                     if fallback is None:
                         fallback = leaf
-                        fallback_scope = {_ENDPOINT: endpoint, _PATH_PARAMS: params}
+                        fallback_endpoint = endpoint
+                        fallback_params = params
                     continue
             scope[_ROUTE] = route
             scope[_ENDPOINT] = endpoint
             scope[_PATH_PARAMS] = params
             if <object>PyTuple_GET_ITEM(leaf.answer, 1) is not None and getattr(route, _APP) is not leaf.app:
                 # The route's app was replaced since the entry was made: the route handles it.
-                return (route, None)
+                return leaf.partial
             return leaf.answer
         if fallback is None:
             return _NOTHING
         scope[_ROUTE] = fallback.route
-        scope.update(fallback_scope)
-        return (fallback.route, None)
+        if fallback.kind == _OTHER:
+            scope.update(fallback_scope)
+        else:
+            scope[_ENDPOINT] = fallback_endpoint
+            scope[_PATH_PARAMS] = fallback_params
+        return fallback.partial
 
     def any_match(self, dict scope, scope_type):
         """Whether any route matches `scope` at all (fully or partially), changing nothing in it."""

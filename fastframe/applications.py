@@ -16,6 +16,7 @@ from fastframe.requests import Request
 from fastframe.responses import Response
 from fastframe.routing import BaseRoute, Router
 from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
+from fastframe.websockets import WebSocket as _WebSocket
 
 AppType = TypeVar("AppType", bound="Starlette")
 P = ParamSpec("P")
@@ -141,7 +142,12 @@ class Starlette:
         watch: Any = None
         try:
             try:
-                route, run = router._resolve(scope, kind)
+                # The router's table, as Router._resolve reads it (without that call's frame).
+                try:
+                    table = router.routes.table
+                except AttributeError:
+                    table = None
+                route, run = (table or router._route_table()).resolve(scope, kind)
                 if run is None:
                     answer = exceptions._quick_answer(route, router, scope)
                     if answer is not None:
@@ -150,32 +156,36 @@ class Starlette:
                         await send(answer[1])
                         return
                     watch = _Tracker(send)
-                    await exceptions._dispatch(route, run, router, scope, receive, watch.track)
-                    return
-                if kind != "http":
-                    await exceptions._session(run, scope, receive, send)
-                    return
-                request = _new_request(scope, receive, send)
-                try:
-                    response = await run(request)
-                    if type(response).__call__ is _RESPONSE_CALL:
-                        started = True
-                        await send(
+                    await exceptions._dispatch(route, router, scope, receive, watch.track)
+                elif kind == "http":
+                    request = _new_request(scope, receive, send)
+                    try:
+                        response = await run(request)
+                        if type(response).__call__ is _RESPONSE_CALL:
+                            started = True
+                            await send(
                                 {
                                     "type": "http.response.start",
                                     "status": response.status_code,
                                     "headers": response.raw_headers,
                                 }
-                        )
-                        await send({"type": "http.response.body", "body": response.body})
-                        if response.background is not None:
-                            await response.background()
-                    else:
-                        watch = _Tracker(send)
-                        await response(scope, receive, watch.track)
-                except Exception as exc:
-                    watch = watch or _Tracker(send, started)
-                    await handle_exception(exc, handlers, request, watch.started, scope, receive, watch.track)
+                            )
+                            await send({"type": "http.response.body", "body": response.body})
+                            if response.background is not None:
+                                await response.background()
+                        else:
+                            watch = _Tracker(send)
+                            await response(scope, receive, watch.track)
+                    except Exception as exc:
+                        watch = watch or _Tracker(send, started)
+                        await handle_exception(exc, handlers, request, watch.started, scope, receive, watch.track)
+                else:
+                    websocket = _WebSocket(scope, receive, send)
+                    try:
+                        await run(websocket)
+                    except Exception as exc:
+                        # A websocket's messages never start an http response.
+                        await handle_exception(exc, handlers, websocket, False, scope, receive, send)
             except Exception as exc:
                 watch = watch or _Tracker(send, started)
                 await handle_exception(exc, handlers, None, watch.started, scope, receive, watch.track)
@@ -184,16 +194,11 @@ class Starlette:
                 await plan.errors.answer(exc, scope, receive, send, watch.started if watch else started)  # type: ignore[union-attr]
             raise
 
-    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
-        self.router.mount(path, app=app, name=name)
-
-    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
-        self.router.host(host, app=app, name=name)
-
     def add_middleware(self, middleware_class: _MiddlewareFactory[P], *args: P.args, **kwargs: P.kwargs) -> None:
         if self.middleware_stack is not None:
             raise RuntimeError("Cannot add middleware after an application has started")
-        self.user_middleware.insert(0, Middleware(middleware_class, *args, **kwargs))
+        # Added last, outermost: the user's list is kept outermost first.
+        self.user_middleware[:0] = [Middleware(middleware_class, *args, **kwargs)]
 
     def add_exception_handler(
         self,
@@ -201,6 +206,14 @@ class Starlette:
         handler: ExceptionHandler,
     ) -> None:
         self.exception_handlers[exc_class_or_status_code] = handler
+
+    # Routes added to the application are the router's.
+
+    def mount(self, path: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.mount(path, app, name)
+
+    def host(self, host: str, app: ASGIApp, name: str | None = None) -> None:
+        self.router.host(host, app, name)
 
     def add_route(
         self,
@@ -210,7 +223,7 @@ class Starlette:
         name: str | None = None,
         include_in_schema: bool = True,
     ) -> None:
-        self.router.add_route(path, route, methods=methods, name=name, include_in_schema=include_in_schema)
+        self.router.add_route(path, route, methods, name, include_in_schema)
 
 
 FastFrame = Starlette

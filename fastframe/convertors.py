@@ -24,33 +24,6 @@ class Convertor(Generic[T]):
         raise NotImplementedError()  # pragma: no cover
 
 
-class StringConvertor(Convertor[str]):
-    """One non-empty path segment, as text."""
-
-    regex = "[^/]+"
-
-    def convert(self, value: str) -> str:
-        return value
-
-    def to_string(self, value: str) -> str:
-        text = str(value)
-        assert "/" not in text, "May not contain path separators"
-        assert text != "", "Must not be empty"
-        return text
-
-
-class PathConvertor(Convertor[str]):
-    """The rest of the path, slashes included (possibly empty)."""
-
-    regex = ".*"
-
-    def convert(self, value: str) -> str:
-        return str(value)
-
-    def to_string(self, value: str) -> str:
-        return str(value)
-
-
 class IntegerConvertor(Convertor[int]):
     """Decimal digits only: no sign, so negative numbers cannot be printed either."""
 
@@ -91,6 +64,33 @@ class UUIDConvertor(Convertor[uuid.UUID]):
         return uuid.UUID(value)
 
     def to_string(self, value: uuid.UUID) -> str:
+        return str(value)
+
+
+class StringConvertor(Convertor[str]):
+    """One non-empty path segment, as text."""
+
+    regex = "[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        text = str(value)
+        assert "/" not in text, "May not contain path separators"
+        assert text != "", "Must not be empty"
+        return text
+
+
+class PathConvertor(Convertor[str]):
+    """The rest of the path, slashes included (possibly empty)."""
+
+    regex = ".*"
+
+    def convert(self, value: str) -> str:
+        return str(value)
+
+    def to_string(self, value: str) -> str:
         return str(value)
 
 

@@ -466,6 +466,14 @@ Route._own_matches, Route._own_handle = Route.matches, Route.handle
 WebSocketRoute._own_matches, WebSocketRoute._own_handle = WebSocketRoute.matches, WebSocketRoute.handle
 
 
+def _first_url(routes: Iterable[BaseRoute], name: str, path_params: dict[str, Any]) -> URLPath | None:
+    """The URL of the first of `routes` that knows `name` with these params (each gets its own copy)."""
+    for route in routes:
+        with contextlib.suppress(NoMatchFound):
+            return route.url_path_for(name, **path_params)
+    return None
+
+
 def _nested_url(
     owner: Mount | Host, name: str, path_params: dict[str, Any], fill: Callable[[dict[str, Any]], URLPath | None]
 ) -> URLPath:
@@ -477,8 +485,9 @@ def _nested_url(
             return url
     elif owner.name is None or name.startswith(owner.name + ":"):
         child_name = name if owner.name is None else name[len(owner.name) + 1 :]
-        for child in owner._children_urls(child_name, path_params):
-            return child
+        url = owner._child_url(child_name, path_params)
+        if url is not None:
+            return url
     raise NoMatchFound(name, path_params)
 
 
@@ -540,18 +549,16 @@ class Mount(BaseRoute):
 
         return _nested_url(self, name, path_params, own)
 
-    def _children_urls(self, child_name: str, path_params: dict[str, Any]) -> Iterable[URLPath]:
+    def _child_url(self, child_name: str, path_params: dict[str, Any]) -> URLPath | None:
         given_path = path_params.get("path")
         path_params["path"] = ""
         prefix, left = replace_params(self.path_format, self.param_convertors, path_params)
         if given_path is not None:
             left["path"] = given_path
-        for route in self.routes or ():
-            try:
-                url = route.url_path_for(child_name, **left)
-            except NoMatchFound:
-                continue
-            yield URLPath(path=prefix.rstrip("/") + str(url), protocol=url.protocol)  # type: ignore[arg-type]
+        url = _first_url(self.routes or (), child_name, left)
+        if url is None:
+            return None
+        return URLPath(path=prefix.rstrip("/") + str(url), protocol=url.protocol)  # type: ignore[arg-type]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -607,14 +614,12 @@ class Host(BaseRoute):
 
         return _nested_url(self, name, path_params, own)
 
-    def _children_urls(self, child_name: str, path_params: dict[str, Any]) -> Iterable[URLPath]:
+    def _child_url(self, child_name: str, path_params: dict[str, Any]) -> URLPath | None:
         host, left = replace_params(self.host_format, self.param_convertors, path_params)
-        for route in self.routes or ():
-            try:
-                url = route.url_path_for(child_name, **left)
-            except NoMatchFound:
-                continue
-            yield URLPath(path=str(url), protocol=url.protocol, host=host)  # type: ignore[arg-type]
+        url = _first_url(self.routes or (), child_name, left)
+        if url is None:
+            return None
+        return URLPath(path=str(url), protocol=url.protocol, host=host)  # type: ignore[arg-type]
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)
@@ -790,12 +795,10 @@ class Router:
             await PlainTextResponse("Not Found", status_code=404)(scope, receive, send)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
-        for route in self.routes:
-            try:
-                return route.url_path_for(name, **path_params)
-            except NoMatchFound:
-                continue
-        raise NoMatchFound(name, path_params)
+        url = _first_url(self.routes, name, path_params)
+        if url is None:
+            raise NoMatchFound(name, path_params)
+        return url
 
     async def lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Runs the lifespan context between the server's startup and shutdown messages."""

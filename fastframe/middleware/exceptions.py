@@ -70,6 +70,8 @@ class ExceptionMiddleware:
         # One pair for every request: the dicts stay live, so later registrations are seen.
         self._handlers = (self._exception_handlers, self._status_handlers)
         self._router = plain_router(app)
+        # _quick_answer's answers, by route.
+        self._answers: dict[int, tuple[Any, ...]] = {}
 
     def add_exception_handler(
         self,
@@ -101,8 +103,22 @@ class ExceptionMiddleware:
         started = False
         watch: Any = None
         try:
-            route, run = router._resolve(scope, kind)
-            if run is not None and kind == "http":
+            # The router's table, as Router._resolve reads it (without that call's frame).
+            try:
+                table = router.routes.table
+            except AttributeError:
+                table = None
+            route, run = (table or router._route_table()).resolve(scope, kind)
+            if run is None:
+                answer = self._quick_answer(route, router, scope)
+                if answer is not None:
+                    started = True
+                    await send(answer[0])
+                    await send(answer[1])
+                    return
+                watch = _Tracker(send)
+                await self._dispatch(route, router, scope, receive, watch.track)
+            elif kind == "http":
                 request = _new_request(scope, receive, send)
                 try:
                     response = await run(request)
@@ -124,15 +140,13 @@ class ExceptionMiddleware:
                 except Exception as exc:
                     watch = watch or _Tracker(send, started)
                     await handle_exception(exc, handlers, request, watch.started, scope, receive, watch.track)
-                return
-            answer = self._quick_answer(route, router, scope)
-            if answer is not None:
-                started = True
-                await send(answer[0])
-                await send(answer[1])
-                return
-            watch = _Tracker(send)
-            await self._dispatch(route, run, router, scope, receive, watch.track)
+            else:
+                websocket = WebSocket(scope, receive, send)
+                try:
+                    await run(websocket)
+                except Exception as exc:
+                    # A websocket's messages never start an http response.
+                    await handle_exception(exc, handlers, websocket, False, scope, receive, send)
         except Exception as exc:
             watch = watch or _Tracker(send, started)
             await handle_exception(exc, handlers, None, watch.started, scope, receive, watch.track)
@@ -156,41 +170,41 @@ class ExceptionMiddleware:
         None otherwise: the dispatch then runs those layers."""
         if scope["type"] != "http":
             return None
+        methods = None
         if route is None:
             if getattr(router.default, "__func__", None) is not Router.not_found or router._redirect_for(scope):
                 return None
-            status, allow = 404, None
+            status = 404
         else:
             if type(route).handle is not Route.handle:
                 return None
             methods = route.methods
             if not methods or scope["method"] in methods:
                 return None
-            status, allow = 405, ", ".join(methods)
+            status = 405
         if status in self._status_handlers:
             return None
         handler = self._exception_handlers.get(HTTPException)
         if getattr(handler, "__func__", None) is not ExceptionMiddleware.http_exception or handler.__self__ is not self:  # type: ignore[union-attr]
             return None
-        start, body = _plain_answer(
-            status, _PHRASES[status], allow, PlainTextResponse.media_type, PlainTextResponse.charset
+        media_type, charset = PlainTextResponse.media_type, PlainTextResponse.charset
+        # The answer per route (None: the 404), kept while what made it is unchanged.
+        made = self._answers.get(id(route))
+        if made is None or made[0] is not route or made[1] != methods or made[2:4] != (media_type, charset):
+            allow = None if methods is None else ", ".join(methods)
+            start, body = _plain_answer(status, _PHRASES[status], allow, media_type, charset)
+            if len(self._answers) >= 256:
+                self._answers.clear()
+            kept = None if methods is None else frozenset(methods)
+            made = self._answers[id(route)] = (route, kept, media_type, charset, tuple(start["headers"]), body)
+        return (
+            {"type": "http.response.start", "status": status, "headers": list(made[4])},
+            {"type": "http.response.body", "body": made[5]},
         )
-        return start, {"type": "http.response.body", "body": body}
 
-    async def _dispatch(self, route: Any, run: Any, router: Router, scope: Scope, receive: Receive, send: Send) -> None:
-        """The router's work for anything but a direct http endpoint (see __call__)."""
-        if run is not None:
-            await self._session(run, scope, receive, send)
-        elif route is not None:
+    async def _dispatch(self, route: Any, router: Router, scope: Scope, receive: Receive, send: Send) -> None:
+        """The router's work for a route that is not run directly: its own handle, or no route."""
+        if route is not None:
             await route.handle(scope, receive, send)
         else:
             await router._unmatched(scope, receive, send)
-
-    async def _session(self, run: Any, scope: Scope, receive: Receive, send: Send) -> None:
-        """A websocket route's session function, as websocket_session runs it, called directly."""
-        websocket = WebSocket(scope, receive=receive, send=send)
-        try:
-            await run(websocket)
-        except Exception as exc:
-            # A websocket's messages never start an http response.
-            await handle_exception(exc, self._handlers, websocket, False, scope, receive, send)
