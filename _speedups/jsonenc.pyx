@@ -28,6 +28,7 @@ from libc.string cimport memcpy, strlen
 from cpython.bytes cimport PyBytes_FromStringAndSize
 from cpython.long cimport PyLong_AsLongLongAndOverflow
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
+from cpython.ref cimport Py_DECREF, Py_INCREF
 
 
 cdef extern from "Python.h":
@@ -178,6 +179,48 @@ cdef bint _string(_Out *out, object value) except -1:
     return True
 
 
+# Dict keys repeat (the same str objects, field names, response after response): their written
+# form, '"key":', is kept by the key object's identity. Each entry holds a reference to its key, so
+# an address seen again is the same immutable str.
+cdef struct _Key:
+    PyObject *key
+    char *text
+    Py_ssize_t size
+
+cdef enum:
+    _KEYS = 512
+    _KEY_LONGEST = 64
+
+cdef _Key _keys[_KEYS]
+
+
+cdef bint _key(_Out *out, object key) except -1:
+    """Writes '"key":'; False when the key cannot be UTF-8."""
+    cdef Py_ssize_t slot = (<Py_ssize_t><PyObject *>key >> 4) & (_KEYS - 1)
+    cdef _Key *entry = &_keys[slot]
+    cdef Py_ssize_t start
+    cdef char *text
+    if entry.key == <PyObject *>key:
+        _write(out, entry.text, entry.size)
+        return True
+    start = out.size
+    if not _string(out, key):
+        return False
+    _byte(out, b':')
+    if out.size - start <= _KEY_LONGEST:
+        text = <char *>PyMem_Malloc(out.size - start)
+        if text is not NULL:
+            memcpy(text, out.data + start, out.size - start)
+            if entry.key is not NULL:
+                PyMem_Free(entry.text)
+                Py_DECREF(<object>entry.key)
+            Py_INCREF(key)
+            entry.key = <PyObject *>key
+            entry.text = text
+            entry.size = out.size - start
+    return True
+
+
 cdef bint _integer(_Out *out, object value) except -1:
     """False for an int beyond 64 bits: the stdlib writes (or refuses) those."""
     cdef int overflow = 0
@@ -316,9 +359,8 @@ cdef bint _value(_Out *out, object value, int depth) except -1:
             if not first:
                 _byte(out, b',')
             first = False
-            if not _string(out, <object>key):
+            if not _key(out, <object>key):
                 return False
-            _byte(out, b':')
             if not _value(out, <object>item, depth + 1):
                 return False
         _byte(out, b'}')

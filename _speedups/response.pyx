@@ -8,6 +8,7 @@ from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_CheckExact
 from cpython.object cimport PyObject
 from cpython.ref cimport Py_INCREF
+from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 
 __all__ = [
@@ -26,6 +27,36 @@ cdef object _json_dumps = None
 cdef object _stock_init_headers = None
 cdef object _response_class = None
 cdef object _json_class = None
+
+cdef extern from *:
+    """
+    /* Sets an attribute through the descriptor that owns it, as setattr would after finding it. */
+    static int ff_descr_set(PyObject *descr, PyObject *obj, PyObject *value) {
+        return Py_TYPE(descr)->tp_descr_set(descr, obj, value);
+    }
+    """
+    int ff_descr_set(object descr, object obj, object value) except -1
+
+# The four attributes every response sets, and Response's own descriptors for them (its slots).
+cdef tuple _FIELDS = ("status_code", "background", "body", "raw_headers")
+cdef tuple _field_descriptors = ()
+# By class: Response's descriptors when the class still reaches them for all four names (else
+# None: setattr then finds whatever the class put there). Learned once per class.
+cdef dict _fields_by_class = {}
+
+
+cdef object _fields_of(object cls):
+    cdef PyObject *known = PyDict_GetItemWithError(_fields_by_class, cls)
+    if known is not NULL:
+        return <object>known
+    found = _field_descriptors
+    for name, own in zip(_FIELDS, _field_descriptors):
+        if getattr(cls, name, None) is not own:
+            found = None
+            break
+    if PyDict_Size(_fields_by_class) < 256:
+        PyDict_SetItem(_fields_by_class, cls, found)
+    return found
 
 cdef dict _TYPE_VALUES = {}
 # The usual charset's Content-Type headers by media type alone: no key tuple, no header tuple to make.
@@ -60,9 +91,14 @@ def configure(response_class, json_class, json_dumps):
     """Name the framework's Response and JSONResponse, whose own render and init_headers are known,
     and the JSON encoder JSONResponse.render uses."""
     global _stock_render, _stock_json_render, _json_dumps, _stock_init_headers, _response_class, _json_class
+    global _field_descriptors
     _response_class, _json_class, _json_dumps = response_class, json_class, json_dumps
     _stock_render, _stock_init_headers = response_class.render, response_class.init_headers
     _stock_json_render = json_class.render
+    owned = tuple([response_class.__dict__.get(name) for name in _FIELDS])
+    # Only slots are written through their descriptor; a Response without them is set the usual way.
+    _field_descriptors = owned if all([type(d).__name__ == "member_descriptor" for d in owned]) else ()
+    _fields_by_class.clear()
 
 
 def content_type(media_type, charset):
@@ -92,12 +128,22 @@ cdef object _content_type(object media_type, object charset):
     return encoded
 
 
+# The last media type object given with the usual charset, and its header: responses of one class
+# come in runs, each with its class's media_type object.
+cdef object _last_media_type = None
+cdef object _last_type_header = None
+
+
 cdef object _type_header(object media_type, object charset):
     """(b"content-type", value): the usual charset's headers are made once and shared."""
+    global _last_media_type, _last_type_header
     cdef PyObject *known
     if _is_utf8(charset) and type(media_type) is str:
+        if media_type is _last_media_type:
+            return _last_type_header
         known = PyDict_GetItemWithError(_UTF8_TYPE_HEADERS, media_type)
         if known is not NULL:
+            _last_media_type, _last_type_header = media_type, <object>known
             return <object>known
     return (b"content-type", _content_type(media_type, charset))
 
@@ -167,11 +213,18 @@ def init_json_response(self, content, status_code=200, headers=None, media_type=
 
 
 cdef int _init(self, content, status_code, headers, media_type, background) except -1:
-    self.status_code = status_code
+    cls = type(self)
+    fields = _fields_of(cls) if _field_descriptors else None
+    if fields is None:
+        self.status_code = status_code
+    else:
+        ff_descr_set(<object>PyTuple_GET_ITEM(fields, 0), self, status_code)
     if media_type is not None:
         self.media_type = media_type
-    self.background = background
-    cls = type(self)
+    if fields is None:
+        self.background = background
+    else:
+        ff_descr_set(<object>PyTuple_GET_ITEM(fields, 1), self, background)
     # Read from the class when it holds plain values there (the instance, just made, has none of
     # its own but a media_type given above); through the instance otherwise, as the reference reads.
     charset = getattr(cls, _CHARSET)
@@ -194,7 +247,10 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
         body = _json_dumps(content)
     else:
         body = self.render(content)
-    self.body = body
+    if fields is None:
+        self.body = body
+    else:
+        ff_descr_set(<object>PyTuple_GET_ITEM(fields, 2), self, body)
     if getattr(cls, _INIT_HEADERS) is _stock_init_headers:
         if media_type is None:
             media_type = getattr(cls, _MEDIA_TYPE)
@@ -202,7 +258,11 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
                 media_type = getattr(self, _MEDIA_TYPE)
         else:
             media_type = getattr(self, _MEDIA_TYPE)
-        self.raw_headers = _headers(headers, body, status_code, media_type, charset)
+        raw = _headers(headers, body, status_code, media_type, charset)
+        if fields is None:
+            self.raw_headers = raw
+        else:
+            ff_descr_set(<object>PyTuple_GET_ITEM(fields, 3), self, raw)
     else:
         self.init_headers(headers)
     return 0

@@ -34,6 +34,7 @@ __all__ = [
     "TEXT",
     "WEBSOCKET_LEAF",
     "RouteTable",
+    "note_app_change",
     "same_routes",
 ]
 
@@ -51,6 +52,15 @@ DIGITS = 1
 OTHER_PARAM = 2
 
 cdef tuple _NOTHING = (None, None)
+# Bumped whenever any route's app is replaced (see note_app_change): a table built since has every
+# route's app as its entry holds it, and need not read it back.
+cdef unsigned long long _app_changes = 0
+
+
+def note_app_change():
+    """A route's app was replaced: tables built before read each route's app again."""
+    global _app_changes
+    _app_changes += 1
 cdef Py_ssize_t _REMEMBERED = 512
 
 # The route attributes the table reads, as interned names.
@@ -365,6 +375,7 @@ cdef class RouteTable:
     """Built once from the entries of a router's routes (see the pure twin's module docstring)."""
 
     cdef readonly tuple entries
+    cdef unsigned long long _app_changes
     cdef _Index _http
     cdef _Index _websocket
     cdef object _full
@@ -372,6 +383,7 @@ cdef class RouteTable:
     cdef tuple _leaves
 
     def __init__(self, entries, full, partial):
+        self._app_changes = _app_changes
         self.entries = tuple(entries)
         self._http = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != WEBSOCKET_LEAF])
         self._websocket = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != HTTP_LEAF])
@@ -389,9 +401,14 @@ cdef class RouteTable:
     def resolve(self, dict scope, scope_type):
         """(route, direct) for the route answering `scope` (direct None unless it may stand in for the
         route's app), (None, None) when none does; the scope gets "route" and the child scope."""
-        cdef object route_path = _route_path(scope)
+        cdef object route_path
+        cdef PyObject *hit = PyDict_GetItemWithError(scope, _ROOT_PATH)
+        if hit is NULL or (type(<object>hit) is str and PyUnicode_GET_LENGTH(<object>hit) == 0):
+            route_path = scope[_PATH]
+        else:
+            route_path = _route_path(scope)
         cdef _Index index = self._http if scope_type == "http" else self._websocket
-        cdef PyObject *hit = PyDict_GetItemWithError(index.seen, route_path)
+        hit = PyDict_GetItemWithError(index.seen, route_path)
         cdef tuple candidates = <tuple>hit if hit is not NULL else index.candidates(route_path)
         cdef Py_ssize_t count = PyTuple_GET_SIZE(candidates)
         cdef Py_ssize_t at, position
@@ -427,7 +444,13 @@ cdef class RouteTable:
             if leaf.kind == _HTTP_LEAF:
                 methods = getattr(route, _METHODS)
                 if type(methods) is set:
-                    wrong = PySet_GET_SIZE(methods) != 0 and not PySet_Contains(methods, scope[_METHOD])
+                    if PySet_GET_SIZE(methods) == 0:
+                        wrong = False
+                    else:
+                        hit = PyDict_GetItemWithError(scope, _METHOD)
+                        if hit is NULL:
+                            raise KeyError(_METHOD)
+                        wrong = not PySet_Contains(methods, <object>hit)
                 else:
                     wrong = bool(methods) and scope[_METHOD] not in methods
                 if wrong:
@@ -439,7 +462,11 @@ cdef class RouteTable:
             scope[_ROUTE] = route
             scope[_ENDPOINT] = endpoint
             scope[_PATH_PARAMS] = params
-            if <object>PyTuple_GET_ITEM(leaf.answer, 1) is not None and getattr(route, _APP) is not leaf.app:
+            if (
+                <object>PyTuple_GET_ITEM(leaf.answer, 1) is not None
+                and self._app_changes != _app_changes
+                and getattr(route, _APP) is not leaf.app
+            ):
                 # The route's app was replaced since the entry was made: the route handles it.
                 return leaf.partial
             return leaf.answer

@@ -34,25 +34,25 @@ class _Plan:
     `errors` is the stack's ServerErrorMiddleware when it is the outer layer and does what its
     class does: the application then answers a failure with its `answer` itself, around `inner`,
     the layer it wraps. When that layer is an ExceptionMiddleware directly over a plain Router (the
-    stack of an application without middleware of its own), `exceptions` and `router` are those:
-    the application then routes the request itself as the exception middleware would.
+    stack of an application without middleware of its own), `routed` holds those two: the
+    application then routes the request itself as the exception middleware would.
     """
 
-    __slots__ = ("stack", "errors", "inner", "exceptions", "router")
+    __slots__ = ("stack", "errors", "inner", "routed")
 
     def __init__(self, stack: Any) -> None:
         self.stack = stack
         self.errors: ServerErrorMiddleware | None = None
         self.inner: Any = None
-        self.exceptions: ExceptionMiddleware | None = None
-        self.router: Router | None = None
+        # (exception middleware, its router, its handlers) when the application routes requests itself.
+        self.routed: tuple[ExceptionMiddleware, Router, Any] | None = None
         if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not ServerErrorMiddleware.__call__:
             return
         self.errors = stack
         self.inner = inner = stack.app
         if isinstance(inner, ExceptionMiddleware) and type(inner).__call__ is ExceptionMiddleware.__call__:
             if inner._router is not None and inner.app is inner._router:
-                self.exceptions, self.router = inner, inner._router
+                self.routed = (inner, inner._router, inner._handlers)
 
 
 # The stack of an application not yet called: never a middleware_stack, so the first call plans.
@@ -119,8 +119,8 @@ class Starlette:
         if plan.stack is not self.middleware_stack:
             plan = self._replan()
         kind = scope["type"]
-        exceptions, router = plan.exceptions, plan.router
-        if exceptions is None or router is None or (kind != "http" and kind != "websocket"):
+        routed = plan.routed
+        if routed is None or (kind != "http" and kind != "websocket"):
             errors = plan.errors
             if errors is None or kind != "http":
                 await plan.stack(scope, receive, send)
@@ -135,7 +135,8 @@ class Starlette:
             return
         # The default stack: ServerErrorMiddleware's part (http only, as its __call__), then the
         # exception middleware's over its router, as ExceptionMiddleware.__call__ does it.
-        scope[SCOPE_KEY] = handlers = exceptions._handlers
+        exceptions, router, handlers = routed
+        scope[SCOPE_KEY] = handlers
         if "router" not in scope:
             scope["router"] = router
         started = False

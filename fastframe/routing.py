@@ -334,6 +334,13 @@ class _PathRoute(BaseRoute):
         """What the router's caller may run instead of handling the route (see RouteTable)."""
         return None
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        replaced = name == "app" and "app" in self.__dict__
+        object.__setattr__(self, name, value)
+        if replaced:
+            # Route tables may run this route's endpoint in place of its app: they look again.
+            _table.note_app_change()
+
     def _table_entry(self) -> tuple[Any, ...]:
         cls = type(self)
         if cls.matches is not cls._own_matches:

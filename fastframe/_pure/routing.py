@@ -39,6 +39,7 @@ __all__ = [
     "TEXT",
     "WEBSOCKET_LEAF",
     "RouteTable",
+    "note_app_change",
     "same_routes",
 ]
 
@@ -51,6 +52,15 @@ DIGITS = 1
 OTHER_PARAM = 2
 
 _NOTHING = (None, None)
+# Bumped whenever any route's app is replaced (see note_app_change): a table built since has every
+# route's app as its entry holds it, and need not read it back.
+_app_changes = 0
+
+
+def note_app_change() -> None:
+    """A route's app was replaced: tables built before read each route's app again."""
+    global _app_changes
+    _app_changes += 1
 # Candidate lists kept per path; a table that sees more distinct paths starts over.
 _REMEMBERED = 512
 
@@ -179,9 +189,10 @@ def _route_path(scope: dict[str, _Any]) -> str:
 class RouteTable:
     """Built once from the entries of a router's routes (see the module docstring)."""
 
-    __slots__ = ("entries", "_http", "_websocket", "_full", "_partial", "_answers")
+    __slots__ = ("entries", "_app_changes", "_http", "_websocket", "_full", "_partial", "_answers")
 
     def __init__(self, entries: _Sequence[tuple[_Any, ...]], full: _Any, partial: _Any) -> None:
+        self._app_changes = _app_changes
         self.entries = tuple(entries)
         self._http = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != WEBSOCKET_LEAF])
         self._websocket = _Index(self.entries, [i for i, e in enumerate(self.entries) if e[0] != HTTP_LEAF])
@@ -236,7 +247,7 @@ class RouteTable:
             scope["endpoint"] = endpoint
             scope["path_params"] = params
             answer = self._answers[position]
-            if answer[1] is not None and route.app is not entry[5]:
+            if answer[1] is not None and self._app_changes != _app_changes and route.app is not entry[5]:
                 # The route's app was replaced since the entry was made: the route handles it.
                 return (route, None)
             return answer
