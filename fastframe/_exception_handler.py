@@ -82,6 +82,9 @@ async def handle_exception(
         response = await run_in_threadpool(handler, conn, exc)  # type: ignore[arg-type]
     if response is not None:
         await response(scope, receive, send)
+    # Handled: its traceback (frames and their locals) need not outlive the request. The reference
+    # drops it too, and a frame holding the exception would otherwise keep it all in a cycle.
+    exc.__traceback__ = None
 
 
 def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:

@@ -191,3 +191,39 @@ async def test_reordering_in_place_is_seen() -> None:
     assert await call(router, "/x") == (200, b"second")
     router.routes.sort(key=lambda route: route.endpoint is second)
     assert await call(router, "/x") == (200, b"/x")
+
+
+def test_the_route_list_is_a_list_to_its_users() -> None:
+    import copy
+    import pickle
+
+    routes = [Route("/a", endpoint, name="a"), Route("/b", endpoint, name="b")]
+    router = Router(routes)
+    assert isinstance(router.routes, list)
+    assert router.routes == routes and router.routes is not routes
+    assert router.routes[::-1] == routes[::-1] and router.routes + [] == routes
+    for clone in (copy.copy(router.routes), copy.deepcopy(router.routes), pickle.loads(pickle.dumps(router.routes))):
+        assert isinstance(clone, list) and [route.path for route in clone] == ["/a", "/b"]
+    assert pickle.loads(pickle.dumps(router)).url_path_for("b") == "/b"
+
+
+@pytest.mark.anyio
+async def test_every_list_change_is_seen(builds: list[int]) -> None:
+    router = Router([Route("/a", endpoint), Route("/b", endpoint)])
+    changes = [
+        lambda routes: routes.sort(key=lambda route: route.path, reverse=True),
+        lambda routes: routes.reverse(),
+        lambda routes: routes.pop(),
+        lambda routes: routes.remove(routes[0]),
+        lambda routes: routes.clear(),
+        lambda routes: routes.__iadd__([Route("/c", endpoint)]),
+        lambda routes: routes.__imul__(2),
+        lambda routes: routes.__setitem__(slice(0, 1), [Route("/d", endpoint)]),
+        lambda routes: routes.__init__([Route("/e", endpoint)]),
+    ]
+    for change in changes:
+        before = len(builds)
+        change(router.routes)
+        await call(router, "/")
+        assert len(builds) == before + 1
+    assert await call(router, "/e") == (200, b"/e")

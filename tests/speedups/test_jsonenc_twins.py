@@ -368,3 +368,35 @@ def test_round_trip_of_a_typical_payload(twin: Any) -> None:
     assert body == reference_body(payload)
     assert twin.loads(body) == payload
     assert math.isnan(twin.loads(b"NaN"))
+
+
+@settings(max_examples=2000, deadline=None)
+@given(
+    st.one_of(
+        st.floats(allow_nan=False, allow_infinity=False),
+        st.integers(-(10**15), 10**15).flatmap(lambda n: st.integers(0, 16).map(lambda k: n / 10**k)),
+        st.decimals(min_value=-(10**15), max_value=10**15, places=6).map(float),
+    )
+)
+@example(0.1)
+@example(2 / 3)
+@example(1e-4)
+@example(9.999999999999999e14)
+@example(1e15)
+@example(-0.0)
+def test_floats_are_written_as_float_repr(number: float) -> None:
+    expected = reference_body([number, {"f": number}])
+    for twin in TWINS:
+        assert twin.dumps([number, {"f": number}]) == expected
+
+
+def test_many_distinct_keys_and_repeated_ones_encode_as_the_reference() -> None:
+    # More keys than the compiled twin keeps written, seen again in another order: the cache must
+    # never mix two keys up, whatever it dropped or kept.
+    keys = [f"k{i}\u00e9\"\\\n" for i in range(3000)]
+    first = {key: i for i, key in enumerate(keys)}
+    second = {key: [i] for i, key in reversed(list(enumerate(keys)))}
+    for content in (first, second, [first, second]):
+        expected = reference_body(content)
+        for twin in TWINS:
+            assert twin.dumps(content) == expected
