@@ -231,7 +231,7 @@ _request_init = Request.__init__
 
 def _lazy_fields() -> frozenset[str]:
     """The attributes Request.__init__ sets besides scope and _receive."""
-    probe = _new(Request)
+    probe = Request.__new__(Request)
     _request_init(probe, {"type": "http"})
     names = set()
     for cls in Request.__mro__:
@@ -749,7 +749,7 @@ class _Call(_Recorder):
         own context, or in a task), then whatever is left of dispatch."""
         middleware = self.middleware
         scope = self.scope
-        request = _new(_CachedRequest)
+        request = _CachedRequest.__new__(_CachedRequest)
         request.scope = scope
         request._receive = self.dispatch_receive
         request._recorder = self
