@@ -53,13 +53,19 @@ def parse_ranges(header: str, size: int, max_ranges: int) -> list[tuple[int, int
     elements = specs.split(",")
     if len(elements) > max_ranges:
         return []
-    spans = [span for span in (_span(element, size) for element in elements) if span is not None]
+    spans = []
+    for element in elements:
+        span = _span(element, size)
+        if span is not None:
+            spans.append(span)
     if not spans:
         raise MalformedRangeHeader(_NOTHING_REQUESTED)
-    if any(start >= size for start, _ in spans):
-        raise RangeNotSatisfiable(size)
-    if any(start >= stop for start, stop in spans):
-        raise MalformedRangeHeader(_BACKWARDS)
+    for start, _ in spans:
+        if start >= size:
+            raise RangeNotSatisfiable(size)
+    for start, stop in spans:
+        if start >= stop:
+            raise MalformedRangeHeader(_BACKWARDS)
     if len(spans) == 1:
         return spans
     spans.sort()
