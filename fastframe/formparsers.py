@@ -11,6 +11,7 @@ import codecs
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import repeat
 from tempfile import SpooledTemporaryFile
 from typing import TYPE_CHECKING
 from urllib.parse import unquote_plus
@@ -56,6 +57,8 @@ def _too_big(what: str, limit: int) -> MultiPartException:
 
 
 # --- application/x-www-form-urlencoded ---------------------------------------------------------
+
+_WINDOW = 8 * 1024
 
 
 class FormParser:
@@ -103,41 +106,63 @@ class FormParser:
 
     def on_field_end(self) -> None:
         self._open = False
-        if self._value is None:
-            self._add(bytes(self._name))
-        else:
-            self._add(bytes(self._name + b"=" + self._value))
+        sent = self._name if self._value is None else self._name + b"=" + self._value
+        text = sent.decode("latin-1")
+        self._add_fields([text], "%" in text or "+" in text, len(text))
 
     def _check_size(self) -> None:
         size = len(self._name) + (0 if self._value is None else len(self._value))
         if size > self.max_part_size:
             raise _too_big("Field", self.max_part_size)
 
-    def _add(self, field: bytes) -> None:
-        """One whole field as sent: a name, then "=" and a value if it has one."""
-        # Raw bytes are Latin-1 text; percent-escapes are UTF-8, with U+FFFD for what is not.
-        text = field.decode("latin-1")
-        name, _, value = text.partition("=")
-        size = len(name) + len(value)
-        if size and size > self.max_part_size:
-            raise _too_big("Field", self.max_part_size)
-        if len(self._items) + 1 > self.max_fields:
-            raise _too_many("fields", self.max_fields)
-        if "%" in text or "+" in text:
-            name, value = unquote_plus(name), unquote_plus(value)
-        self._items.append((name, value))
+    def _add_fields(self, fields: list[str], escaped: bool, longest: int) -> None:
+        """Whole fields as sent (Latin-1 text, one character a byte), in order: checked, decoded, kept.
+
+        `escaped` says whether any of them holds a "%" or a "+" to decode; none is longer than `longest`.
+        """
+        items = self._items
+        room = self.max_fields - len(items)
+        pairs = map(str.partition, fields, repeat("="))
+        if len(fields) <= room and longest <= self.max_part_size and "" not in fields:
+            # No field here can cross a limit, so none needs checking on its own.
+            if escaped:
+                # Percent-escapes are UTF-8, with U+FFFD for what is not.
+                items.extend([(unquote_plus(name), unquote_plus(value)) for name, _, value in pairs])
+            else:
+                items.extend([(name, value) for name, _, value in pairs])
+            return
+        limit = self.max_part_size
+        for name, equals, value in pairs:
+            size = len(name) + len(value)
+            if not (size or equals):  # nothing between two "&"
+                continue
+            if size > limit and size:
+                raise _too_big("Field", limit)
+            room -= 1
+            if room < 0:
+                raise _too_many("fields", self.max_fields)
+            items.append((unquote_plus(name), unquote_plus(value)) if escaped else (name, value))
 
     def _feed(self, chunk: bytes) -> None:
         position = 0
-        cut = chunk.find(b"&")
-        while cut >= 0:
-            if self._open:
-                self._continue(chunk, position, cut)
-                self.on_field_end()
-            elif cut > position:
-                self._add(chunk[position:cut])
-            position = cut + 1
-            cut = chunk.find(b"&", position)
+        first = chunk.find(b"&")
+        if first >= 0 and self._open:
+            self._continue(chunk, 0, first)
+            self.on_field_end()
+            position = first + 1
+        last = chunk.rfind(b"&")
+        # The fields that end in this chunk go a window at a time: however many a chunk holds, a limit
+        # stops the parse within a window of where it was crossed.
+        while position < last:
+            end = last
+            if last - position > _WINDOW:
+                end = chunk.rfind(b"&", position, position + _WINDOW)
+                if end < 0:  # one field longer than the window
+                    end = chunk.find(b"&", position + _WINDOW)
+            text = chunk[position:end].decode("latin-1")
+            self._add_fields(text.split("&"), "%" in text or "+" in text, len(text))
+            position = end + 1
+        position = max(position, last + 1)
         if position < len(chunk):
             if not self._open:
                 self.on_field_start()
