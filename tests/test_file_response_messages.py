@@ -7,12 +7,10 @@ combination of chunk, block and range boundaries appear in files of a few dozen 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 from collections.abc import Iterator
 from typing import Any
 
-import anyio
 import pytest
 import starlette.responses as s_responses
 from hypothesis import given, settings
@@ -20,44 +18,11 @@ from hypothesis import strategies as st
 
 import fastframe._file_blocks as f_file_blocks
 import fastframe.responses as f_responses
-
-_BOUNDARY = re.compile(rb"[0-9a-f]{26}")
-
-
-def normalised(messages: list[Any]) -> list[Any]:
-    """Multipart boundaries are random: the same placeholder in both runs."""
-    out = []
-    for message in messages:
-        if isinstance(message, dict):
-            message = dict(message)
-            if "headers" in message:
-                message["headers"] = [(k, _BOUNDARY.sub(b"B", v)) for k, v in message["headers"]]
-            if isinstance(message.get("body"), bytes):
-                message["body"] = _BOUNDARY.sub(b"B", message["body"])
-        out.append(message)
-    return out
+from tests.test_fileresponse import run_asgi, without_boundary
 
 
 def serve(response: Any, scope: dict[str, Any], backend: str = "asyncio") -> list[Any]:
-    full: dict[str, Any] = {"type": "http", "method": "GET", "path": "/", "headers": []}
-    full.update(scope)
-    sent: list[Any] = []
-
-    async def receive() -> dict[str, Any]:
-        await anyio.sleep_forever()
-        raise AssertionError("unreachable")
-
-    async def send(message: dict[str, Any]) -> None:
-        sent.append(dict(message))
-
-    async def main() -> None:
-        try:
-            await response(full, receive, send)
-        except Exception as exc:
-            sent.append(("raised", type(exc).__name__, str(exc)))
-
-    anyio.run(main, backend=backend)
-    return normalised(sent)
+    return without_boundary(run_asgi(response, scope, backend))
 
 
 def open_fds() -> int:

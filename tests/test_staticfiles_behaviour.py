@@ -339,16 +339,6 @@ def test_paths_map_to_files_as_in_the_reference(path: str, leading: str, follow:
             assert os.path.commonpath([found, os.path.realpath(root / "static")]) == os.path.realpath(root / "static")
 
 
-def test_a_websocket_is_closed(test_client_factory: Callable[..., Any], tree: Path) -> None:
-    from fastframe.websockets import WebSocketDisconnect
-
-    ours, _ = apps(tree)
-    with pytest.raises(WebSocketDisconnect) as info:
-        with test_client_factory(ours).websocket_connect("/static/app.css"):
-            pass  # pragma: no cover
-    assert info.value.code == 1000
-
-
 @pytest.mark.parametrize("kind", ["file", "missing", "dangling", "subdir-link"])
 def test_check_config_matches_the_reference(tree: Path, kind: str) -> None:
     import anyio
