@@ -7,6 +7,9 @@ from collections.abc import Awaitable, Callable
 from fastframe._utils import create_collapsing_task_group
 from fastframe.types import Message, Receive, Scope, Send
 
+# A server announces the same few spec versions on every request: each is read once.
+_READ_VERSIONS: dict[str, bool] = {}
+
 
 def server_reports_disconnects(scope: Scope) -> bool:
     """ASGI 2.4 servers make a send to a gone client raise OSError, so nobody has to listen for it.
@@ -14,7 +17,12 @@ def server_reports_disconnects(scope: Scope) -> bool:
     A spec_version that is not dotted integers raises ValueError, as the reference does.
     """
     version = scope.get("asgi", {}).get("spec_version", "2.0")
-    return tuple(int(part) for part in version.split(".")) >= (2, 4)
+    known = _READ_VERSIONS.get(version) if type(version) is str else None
+    if known is None:
+        known = tuple(map(int, version.split("."))) >= (2, 4)
+        if type(version) is str and len(_READ_VERSIONS) < 32:
+            _READ_VERSIONS[version] = known
+    return known
 
 
 def websocket_denial(send: Send) -> Send:

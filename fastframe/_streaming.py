@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterable, Mapping
 from functools import partial
+from types import AsyncGeneratorType
 
 from fastframe._disconnect import server_reports_disconnects, until_disconnect, wait_for_disconnect, websocket_denial
 from fastframe.background import BackgroundTask
@@ -44,8 +45,12 @@ class StreamingResponse(Response):
         media_type: str | None = None,
         background: BackgroundTask | None = None,
     ) -> None:
-        # A plain iterable may block, so each step of it runs in the thread pool.
-        self.body_iterator = content if isinstance(content, AsyncIterable) else iterate_in_threadpool(content)
+        # A plain iterable may block, so each step of it runs in the thread pool. (Most bodies are async
+        # generators: the exact type is checked before the slower ABC check.)
+        if type(content) is AsyncGeneratorType or isinstance(content, AsyncIterable):
+            self.body_iterator = content  # type: ignore[assignment]
+        else:
+            self.body_iterator = iterate_in_threadpool(content)
         init_unsized(self, status_code, headers, media_type, background)
 
     async def listen_for_disconnect(self, receive: Receive) -> None:
