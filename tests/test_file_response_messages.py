@@ -144,3 +144,30 @@ def test_the_same_instance_with_a_given_stat(tmp_path: Any) -> None:
     theirs = s_responses.FileResponse(path, stat_result=stat_result)
     for scope in ({}, {"headers": [(b"range", b"bytes=2-4,6-7")]}, {}, {"headers": [(b"range", b"bytes=2-4")]}):
         assert serve(ours, scope) == serve(theirs, scope)
+
+
+@pytest.mark.parametrize(
+    ("etag", "if_range"),
+    [
+        (None, "{etag}"),
+        (None, "W/{etag}"),
+        (None, " {etag}"),
+        ('W/"weak"', 'W/"weak"'),
+        ('W/"weak"', '"weak"'),
+        ('"W/x"', '"W/x"'),
+        ("W/", "W/"),
+        (None, "{modified}"),
+        (None, "W/{modified}"),
+    ],
+)
+def test_if_range_compares_strongly(tmp_path: Any, etag: str | None, if_range: str) -> None:
+    """A weak validator never satisfies If-Range (RFC 9110, 13.1.5): the whole file is sent."""
+    path = tmp_path / "file.txt"
+    path.write_bytes(b"0123456789")
+    headers = {"etag": etag} if etag is not None else None
+    probe = f_responses.FileResponse(path, headers=headers, stat_result=os.stat(path))
+    value = if_range.format(etag=probe.headers["etag"], modified=probe.headers["last-modified"])
+    scope = {"headers": [(b"range", b"bytes=2-4"), (b"if-range", value.encode())]}
+    ours = serve(f_responses.FileResponse(path, headers=headers), scope)
+    assert ours == serve(s_responses.FileResponse(path, headers=headers), scope)
+    assert ours[0]["status"] == (206 if if_range in ("{etag}", "{modified}", '"W/x"') else 200)
