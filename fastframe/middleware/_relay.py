@@ -90,12 +90,9 @@ class Relay:
     dropping = False  # the response is complete: the app's messages go nowhere
     forwarding = False  # the middleware forwards another task's messages as they come
     cancel_task: Callable[[], Any] | None = None
+    home_waiting = False  # a taker in the request's task waits for the inline app
 
     # -- starting the app -------------------------------------------------------------------
-
-    def start_inline(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
-        self.context = contextvars.copy_context()
-        self.coro = app(scope, receive, cast(Send, self.app_send))
 
     def start_task(self, app: ASGIApp, scope: Scope, receive: Receive) -> None:
         async def run() -> None:
@@ -167,10 +164,18 @@ class Relay:
 
     async def advance(self, at_home: bool) -> None:
         """One move of the inline app for a taker, or a wait for what it is blocked on. Away from
-        the request's task, the app is only resumed from its send: anything else it waits on
-        may be the exit of a scope it entered in that task."""
-        if self.blocked_on is not None or not (at_home or self.parked):
-            await self.wait()
+        the request's task, the app is resumed from anything but its send only when that task
+        is not waiting here to do it: what the app does next may be the exit of a scope it
+        entered there (a StreamingResponse's task group), but nobody else may be there to."""
+        if self.blocked_on is not None or not (at_home or self.parked or not self.home_waiting):
+            if at_home:
+                self.home_waiting = True
+                try:
+                    await self.wait()
+                finally:
+                    self.home_waiting = False
+            else:
+                await self.wait()
             return
         value, error = self.resume_value, self.resume_error
         self.resume_value = self.resume_error = None

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from contextvars import copy_context
+from typing import Any, TypeVar, cast
 
 import anyio
 import anyio.lowlevel
@@ -170,6 +171,7 @@ class _Exchange(Relay):
     client_gone = False
     complete = False  # the response is complete: the app's receive gets a disconnect
     ended_body = False  # the forwarded body was ended
+    concluded = False  # the forwarded response's background was run
 
     # Made with _new() by the middleware, which sets these:
     middleware: BaseHTTPMiddleware
@@ -238,18 +240,14 @@ class _Exchange(Relay):
         # a scope dispatch entered around call_next() must not enclose the scopes the app
         # enters, nor its timeout cancel the app.
         if self.runner.cr_running and _no_deadline():
-            self.start_inline(app, self.scope, self.app_receive)
+            self.context = copy_context()
+            self.coro = app(self.scope, self.app_receive, cast(Send, self.app_send))
             yielded = self.step()
             message = self.held
             if yielded is self and message is not None and message["type"] == "http.response.start":
                 # The usual case: the app sent its start right away.
                 self.held = None
-                response: _AppResponse = _new(_AppResponse)
-                response.status_code = message["status"]
-                response.raw_headers = message.get("headers") or []
-                response._exchange = self
-                self.response = response
-                return response
+                return self.app_response(message, None)
             if yielded is not self:
                 await self.settle(yielded)
         else:
@@ -317,12 +315,19 @@ class _Exchange(Relay):
         if response.info is not None:
             await send({"type": "http.response.debug", "info": response.info})
         await send({"type": "http.response.start", "status": response.status_code, "headers": response.raw_headers})
-        held = self.held
-        if held is not None:
-            # Another task's message, handed over before dispatch returned.
-            self.held = None
-            await self.handle(held)
-        if not self.ended:
+        if self.coro is None:
+            # The app in a task of its own: its messages come through the slot.
+            while not self.ended_body:
+                message = await self.take(True)
+                if message is None:
+                    break
+                await self.handle(message)
+        elif not self.ended:
+            # Inline: the app runs here until its end; a task of its own (a StreamingResponse's
+            # child) meanwhile sends straight through forward_direct, once what it handed over
+            # before is out.
+            while self.held is not None:
+                await self.handle(await self.take(True))  # type: ignore[arg-type]
             self.forwarding = True
             await self.drive()
             self.forwarding = False
@@ -330,7 +335,7 @@ class _Exchange(Relay):
             # The app returned (or failed) before ending its body.
             self.ended_body = True
             await send({"type": "http.response.body", "body": b"", "more_body": False})
-        if not self.complete:
+        if not self.concluded:
             await self.conclude()
 
     def outgoing(self, message: Message) -> tuple[Message, ...]:
@@ -364,7 +369,7 @@ class _Exchange(Relay):
                 await send({"type": "http.response.body", "body": body, "more_body": True})
             await send({"type": "http.response.body", "body": b"", "more_body": False})
             if self.response.background is None:  # type: ignore[union-attr]
-                self.complete = True
+                self.complete = self.concluded = True
             else:
                 await self.conclude()
             return
@@ -375,12 +380,12 @@ class _Exchange(Relay):
             # The server refused it: nothing more goes out.
             self.ended_body = True
             raise
-        if self.ended_body and not self.complete:
+        if self.ended_body and not self.concluded:
             await self.conclude()
 
     async def forward_direct(self, message: Message) -> None:
-        """One of the app's messages, forwarded from a task of the app's, which goes on at once:
-        from then on the app only sees a disconnect; the background runs once the app is done."""
+        """One of the inline app's messages sent from a task of its own, while the request's task
+        waits on the app's main coroutine: forwarded from here, the background included."""
         outgoing = self.outgoing(message)
         if not outgoing:
             await anyio.lowlevel.checkpoint()
@@ -390,11 +395,12 @@ class _Exchange(Relay):
         except BaseException:
             self.ended_body = True
             raise
-        if self.ended_body:
-            self.complete = True
+        if self.ended_body and not self.concluded:
+            await self.conclude()
 
     async def conclude(self) -> None:
         """After the body: the response's own background, then the app only sees a disconnect."""
+        self.concluded = True
         response = self.response
         if response is not None and response.background is not None:
             await response.background()

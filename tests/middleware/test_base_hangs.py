@@ -145,3 +145,49 @@ def test_dispatch_reading_a_body_the_app_consumed(how: str, anyio_backend: str) 
     ours = bounded(lambda: request(OURS))
     assert ours == bounded(lambda: request(REF))
     assert ours == (200, "RuntimeError: Stream consumed", b"app read payload")
+
+
+def body_in_a_task_of_dispatch(ns: types.SimpleNamespace) -> Any:
+    """dispatch consumes the body in a task it starts itself, while the app awaits between chunks."""
+    import anyio
+
+    async def slow(request: Any) -> Any:
+        async def chunks() -> Any:
+            for i in range(3):
+                await anyio.sleep(0.01)
+                yield f"part{i};"
+
+        return ns.StreamingResponse(chunks(), media_type="text/plain")
+
+    async def dispatch(request: Any, call_next: Any) -> Any:
+        response = await call_next(request)
+        parts: list[bytes] = []
+
+        async def consume() -> None:
+            async for chunk in response.body_iterator:
+                parts.append(chunk)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(consume)
+        return ns.PlainTextResponse(b"".join(parts).upper())
+
+    return ns.Starlette(
+        routes=[ns.Route("/", slow)],
+        middleware=[ns.Middleware(ns.BaseHTTPMiddleware, dispatch=dispatch)],
+    )
+
+
+@pytest.mark.parametrize("spec", ["2.0", "2.4"])
+def test_dispatch_consuming_the_body_in_its_own_task(spec: str, anyio_backend: str) -> None:
+    def request(ns: types.SimpleNamespace) -> tuple[int, bytes]:
+        app = body_in_a_task_of_dispatch(ns)
+
+        async def with_spec(scope: Any, receive: Any, send: Any) -> None:
+            await app({**scope, "asgi": {"version": "3.0", "spec_version": spec}}, receive, send)
+
+        with ns.client(with_spec, backend=anyio_backend) as client:
+            response = client.get("/")
+        return response.status_code, response.content
+
+    ours = bounded(lambda: request(OURS))
+    assert ours == bounded(lambda: request(REF)) == (200, b"PART0;PART1;PART2;")
