@@ -60,7 +60,10 @@ CASES = {
         [(BIG, False)],
     ),
     "two varies, small body": (start_with((b"vary", b"Cookie"), (b"vary", b"Accept-Language")), [(b"tiny", False)]),
-    "event stream with charset": (start_with((b"content-type", b"text/event-stream; charset=utf-8")), [(BIG, True), (BIG, False)]),
+    "event stream with charset": (
+        start_with((b"content-type", b"text/event-stream; charset=utf-8")),
+        [(BIG, True), (BIG, False)],
+    ),
     "grpc in capitals": (start_with((b"content-type", b"APPLICATION/GRPC")), [(BIG, False)]),
     "grpc with a suffix": (start_with((b"content-type", b"application/grpc+proto")), [(BIG, False)]),
     "video subtype": (start_with((b"content-type", b"Video/MP4; codecs=avc1")), [(BIG, False)]),
@@ -95,7 +98,15 @@ def test_an_untouched_start_goes_out_before_the_app_goes_on() -> None:
 
 media_types = st.one_of(
     st.sampled_from(
-        ["application/grpc", "text/event-stream", "image/png", "audio/ogg", "video/webm", "font/woff2", "application/zip"]
+        [
+            "application/grpc",
+            "text/event-stream",
+            "image/png",
+            "audio/ogg",
+            "video/webm",
+            "font/woff2",
+            "application/zip",
+        ]
     ),
     st.from_regex(r"[A-Za-z]{1,12}(/[A-Za-z0-9.\-]{0,12}(\+[a-z]{1,6})?)?", fullmatch=True),
 )
@@ -113,7 +124,9 @@ def test_any_content_type_matches_the_reference(media_type: str, params: str, pa
 
 
 @settings(max_examples=50, deadline=None)
-@given(excluded=st.lists(st.sampled_from(["text/*", "Text/HTML; charset=x", "application/json", "image/*"]), max_size=3))
+@given(
+    excluded=st.lists(st.sampled_from(["text/*", "Text/HTML; charset=x", "application/json", "image/*"]), max_size=3)
+)
 def test_custom_exclusions_match_the_reference(excluded: list[str]) -> None:
     for content_type in (b"text/html", b"application/json; charset=utf-8", b"image/svg+xml", b"text/csv"):
         start = start_with((b"content-type", content_type))
