@@ -13,38 +13,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-import starlette.applications
-import starlette.middleware
-import starlette.middleware.base
-import starlette.requests
-import starlette.responses
-import starlette.routing
-from starlette.testclient import TestClient as RefTestClient
 
-import fastframe.applications
-import fastframe.middleware
-import fastframe.middleware.base
-import fastframe.requests
-import fastframe.responses
-import fastframe.routing
-from fastframe.testclient import TestClient
+from tests.middleware.frameworks import OURS, REF
 
 LIMIT = 10.0
-
-
-def framework(root: Any) -> types.SimpleNamespace:
-    return types.SimpleNamespace(
-        Starlette=root.applications.Starlette,
-        Route=root.routing.Route,
-        Middleware=root.middleware.Middleware,
-        BaseHTTPMiddleware=root.middleware.base.BaseHTTPMiddleware,
-        PlainTextResponse=root.responses.PlainTextResponse,
-        StreamingResponse=root.responses.StreamingResponse,
-        client=TestClient if root is fastframe else RefTestClient,
-    )
-
-
-OURS, REF = framework(fastframe), framework(starlette)
 
 
 def bounded(call: Callable[[], Any], stop: threading.Event | None = None) -> Any:

@@ -10,33 +10,9 @@ from typing import Any
 
 import anyio
 import pytest
-import starlette.applications
-import starlette.background
-import starlette.middleware
-import starlette.middleware.base
-import starlette.responses
-import starlette.routing
 
-import fastframe.applications
-import fastframe.background
-import fastframe.middleware
-import fastframe.middleware.base
-import fastframe.responses
-import fastframe.routing
+from tests.middleware.frameworks import OURS, REF
 
-
-def framework(root: Any) -> types.SimpleNamespace:
-    return types.SimpleNamespace(
-        Starlette=root.applications.Starlette,
-        Route=root.routing.Route,
-        Middleware=root.middleware.Middleware,
-        BaseHTTPMiddleware=root.middleware.base.BaseHTTPMiddleware,
-        PlainTextResponse=root.responses.PlainTextResponse,
-        BackgroundTask=root.background.BackgroundTask,
-    )
-
-
-OURS, REF = framework(fastframe), framework(starlette)
 SCOPE = {
     "type": "http",
     "method": "GET",
@@ -177,10 +153,6 @@ TRACE: contextvars.ContextVar[str] = contextvars.ContextVar("test_base_messages_
 
 
 def test_context_set_in_dispatch_reaches_the_endpoint_and_its_error_handler(anyio_backend: str) -> None:
-    from starlette.testclient import TestClient as RefTestClient
-
-    from fastframe.testclient import TestClient
-
     def build(ns: types.SimpleNamespace) -> Any:
         async def ok(request: Any) -> Any:
             return ns.PlainTextResponse(f"endpoint saw {TRACE.get()}")
@@ -202,8 +174,8 @@ def test_context_set_in_dispatch_reaches_the_endpoint_and_its_error_handler(anyi
         )
 
     results = []
-    for ns, client in ((OURS, TestClient), (REF, RefTestClient)):
-        with client(build(ns), backend=anyio_backend) as session:
+    for ns in (OURS, REF):
+        with ns.client(build(ns), backend=anyio_backend) as session:
             results.append(
                 [(r.status_code, r.text) for r in (session.get(p, headers={"x-trace": "t1"}) for p in ("/ok", "/fail"))]
             )
