@@ -32,7 +32,6 @@ from typing import Any, cast
 
 import anyio
 import anyio.lowlevel
-import sniffio
 
 from fastframe.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -49,7 +48,11 @@ def _hand_up(value: Any) -> Generator[Any, Any, Any]:
 def _spawn(run: Callable[[], Awaitable[None]], context: contextvars.Context) -> Callable[[], Any]:
     """Starts `run()` in a task that belongs to no task group; returns what cancels it.
     `run` catches everything itself: a trio system task must not raise."""
-    if sniffio.current_async_library() == "trio":
+    try:
+        loop = asyncio.get_running_loop()
+    except RuntimeError:  # not asyncio: trio, anyio's other backend
+        loop = None
+    if loop is None:
         import trio
 
         scope = trio.CancelScope()
@@ -60,7 +63,7 @@ def _spawn(run: Callable[[], Awaitable[None]], context: contextvars.Context) -> 
 
         trio.lowlevel.spawn_system_task(guarded, context=context)
         return scope.cancel
-    task = asyncio.get_running_loop().create_task(run(), context=context)  # type: ignore[arg-type, var-annotated]
+    task = loop.create_task(run(), context=context)  # type: ignore[arg-type, var-annotated]
     return task.cancel
 
 
