@@ -231,16 +231,11 @@ class Relay:
 
     # -- driving the app natively -----------------------------------------------------------
 
-    async def drive(self) -> None:
-        """Runs the app to its end in the request's task, each message it sends going to
-        `handle()`. Its waits are this task's own here: a cancellation reaches the app."""
-        if self.held is not None or self.release is not None or self.deferred is not None:
-            self._release_all()
-        if self.coro is None:
-            while not self.ended:
-                await self.wait()
-            return
+    async def resume_natively(self) -> tuple[Any, BaseException | None]:
+        """From now on the inline app's waits are this task's own again (a cancellation reaches
+        the app): a future it is blocked on is waited for here. What to resume it with."""
         value, error = self.resume_value, self.resume_error
+        self.resume_value = self.resume_error = None
         blocked_on = self.blocked_on
         if blocked_on is not None:
             self.blocked_on = None
@@ -250,26 +245,26 @@ class Relay:
                     await _hand_up(blocked_on)
                 except BaseException as exc:  # noqa: BLE001 - the app's to handle
                     error = exc
+        return value, error
+
+    async def drive(self) -> None:
+        """Runs the app to its end in the request's task, what it sends dropped."""
+        self._release_all()
+        if self.coro is None:
+            while not self.ended:
+                await self.wait()
+            return
+        value, error = await self.resume_natively()
         while not self.ended:
             yielded = self.step(value, error)
-            value = error = None
-            if yielded is not self:
-                try:
-                    value = await _hand_up(yielded)
-                except BaseException as exc:  # noqa: BLE001 - the app's to handle
-                    error = exc
-            elif self.ended:
-                return
-            else:
-                message, self.held = self.held, None
-                if message is not None:
-                    try:
-                        await self.handle(message)
-                    except BaseException as exc:  # noqa: BLE001 - raised in the app's send
-                        error = exc
-
-    async def handle(self, message: Message) -> None:
-        raise NotImplementedError  # pragma: no cover - the middleware's
+            value, error = None, None
+            if yielded is self:
+                self.held = None
+                continue
+            try:
+                value = await _hand_up(yielded)
+            except BaseException as exc:  # noqa: BLE001 - the app's to handle
+                error = exc
 
     def _release_all(self) -> None:
         self.held = None

@@ -14,12 +14,12 @@ import asyncio
 import math
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextvars import copy_context
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import anyio
 import anyio.lowlevel
 
-from fastframe.middleware._relay import Relay
+from fastframe.middleware._relay import Relay, _hand_up
 from fastframe.requests import ClientDisconnect, Request
 from fastframe.responses import Response
 from fastframe.types import ASGIApp, Message, Receive, Scope, Send
@@ -241,7 +241,7 @@ class _Exchange(Relay):
         # enters, nor its timeout cancel the app.
         if self.runner.cr_running and _no_deadline():
             self.context = copy_context()
-            self.coro = app(self.scope, self.app_receive, cast(Send, self.app_send))
+            self.coro = app(self.scope, self.app_receive, self.app_send)  # type: ignore[arg-type]
             yielded = self.step()
             message = self.held
             if yielded is self and message is not None and message["type"] == "http.response.start":
@@ -329,7 +329,7 @@ class _Exchange(Relay):
             while self.held is not None:
                 await self.handle(await self.take(True))  # type: ignore[arg-type]
             self.forwarding = True
-            await self.drive()
+            await self.forward_inline()
             self.forwarding = False
         if not self.ended_body:
             # The app returned (or failed) before ending its body.
@@ -337,6 +337,44 @@ class _Exchange(Relay):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         if not self.concluded:
             await self.conclude()
+
+    async def forward_inline(self) -> None:
+        """Runs the inline app to its end here, forwarding each message it parks with."""
+        value: Any = None
+        error: BaseException | None = None
+        if self.blocked_on is not None or self.resume_error is not None or self.resume_value is not None:
+            value, error = await self.resume_natively()
+        send = self.send_out
+        while not self.ended:
+            yielded = self.step(value, error)
+            value, error = None, None
+            if yielded is not self:
+                try:
+                    value = await _hand_up(yielded)
+                except BaseException as exc:  # noqa: BLE001 - the app's to handle
+                    error = exc
+                continue
+            message, self.held = self.held, None
+            if message is None:
+                continue
+            try:
+                if message["type"] == "http.response.body" and not message.get("more_body", False):
+                    # The usual last (often only) body message, without handle()'s general path.
+                    if self.ended_body:
+                        continue
+                    self.ended_body = True
+                    body = message.get("body", b"")
+                    if body:
+                        await send({"type": "http.response.body", "body": body, "more_body": True})
+                    await send({"type": "http.response.body", "body": b"", "more_body": False})
+                    if self.response.background is None:  # type: ignore[union-attr]
+                        self.complete = self.concluded = True
+                    else:
+                        await self.conclude()
+                else:
+                    await self.handle(message)
+            except BaseException as exc:  # noqa: BLE001 - raised in the app's send
+                error = exc
 
     def outgoing(self, message: Message) -> tuple[Message, ...]:
         """What the reference's response sends for one of the app's messages: each chunk with
@@ -360,22 +398,9 @@ class _Exchange(Relay):
 
     async def handle(self, message: Message) -> None:
         """One of the app's messages, forwarded from the request's task (see forward_direct)."""
-        send = self.send_out
-        if message["type"] == "http.response.body" and not message.get("more_body", False) and not self.ended_body:
-            # The usual case, the app's one and last body message, without outgoing()'s tuple.
-            self.ended_body = True
-            body = message.get("body", b"")
-            if body:
-                await send({"type": "http.response.body", "body": body, "more_body": True})
-            await send({"type": "http.response.body", "body": b"", "more_body": False})
-            if self.response.background is None:  # type: ignore[union-attr]
-                self.complete = self.concluded = True
-            else:
-                await self.conclude()
-            return
         try:
             for out in self.outgoing(message):
-                await send(out)
+                await self.send_out(out)
         except BaseException:
             # The server refused it: nothing more goes out.
             self.ended_body = True
