@@ -397,9 +397,15 @@ class _Exchange(Relay):
         raise AssertionError()
 
     async def handle(self, message: Message) -> None:
-        """One of the app's messages, forwarded from the request's task (see forward_direct)."""
+        """One of the app's messages, forwarded: from the request's task, or (as forward_direct)
+        from a task of the inline app's own while the request's task waits on its main
+        coroutine. A message that sends nothing still yields, so a runaway sender cannot hog
+        the event loop."""
+        outgoing = self.outgoing(message)
+        if not outgoing:
+            await anyio.lowlevel.checkpoint()
         try:
-            for out in self.outgoing(message):
+            for out in outgoing:
                 await self.send_out(out)
         except BaseException:
             # The server refused it: nothing more goes out.
@@ -408,20 +414,7 @@ class _Exchange(Relay):
         if self.ended_body and not self.concluded:
             await self.conclude()
 
-    async def forward_direct(self, message: Message) -> None:
-        """One of the inline app's messages sent from a task of its own, while the request's task
-        waits on the app's main coroutine: forwarded from here, the background included."""
-        outgoing = self.outgoing(message)
-        if not outgoing:
-            await anyio.lowlevel.checkpoint()
-        try:
-            for out in outgoing:
-                await self.send_out(out)
-        except BaseException:
-            self.ended_body = True
-            raise
-        if self.ended_body and not self.concluded:
-            await self.conclude()
+    forward_direct = handle
 
     async def conclude(self) -> None:
         """After the body: the response's own background, then the app only sees a disconnect."""
