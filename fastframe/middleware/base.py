@@ -1,11 +1,12 @@
 """BaseHTTPMiddleware: a `dispatch(request, call_next)` coroutine around an ASGI app.
 
-One `_Exchange` serves one request. It steps dispatch's coroutine itself, in the caller's
-context, handing what dispatch awaits to the event loop; that tells call_next() whether
-dispatch awaits it directly (then, on asyncio, the app runs inline, see `_relay`) or from
-another task (then the app gets a task of its own). call_next() returns the app's response as
-soon as the app sent its start; when dispatch returns that response untouched, its body is
-forwarded as the app sends it, without a body iterator in between.
+One `_Exchange` serves one request; dispatch runs in the caller's task and context. Its run()
+coroutine is running exactly while something it awaits runs synchronously: that tells
+call_next() whether dispatch awaits it itself (then, on asyncio with no anyio deadline in
+force, the app runs inline, see `_relay`) or from another task (then the app gets a task of
+its own). call_next() returns the app's response as soon as the app sent its start; when
+dispatch returns that response untouched, its body is forwarded as the app sends it, without a
+body iterator in between.
 """
 
 from __future__ import annotations
