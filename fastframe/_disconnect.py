@@ -41,13 +41,18 @@ async def wait_for_disconnect(receive: Receive) -> None:
 
 
 async def until_disconnect(work: Callable[[], Awaitable[None]], disconnected: Callable[[], Awaitable[None]]) -> None:
-    """Run `work` while `disconnected` waits beside it; whichever finishes first cancels the other."""
+    """Run `work` while `disconnected` waits beside it; whichever finishes first cancels the other.
+
+    `work` gets the task of its own and the caller's task listens, not the other way round: a body
+    from an app that BaseHTTPMiddleware steps inline is then pulled from another task, which the
+    middleware answers by giving that app a task of its own, instead of mixing its cancel scopes
+    with this group's in one task.
+    """
     async with create_collapsing_task_group() as group:
 
-        async def watch() -> None:
-            await disconnected()
+        async def first_wins(step: Callable[[], Awaitable[None]]) -> None:
+            await step()
             group.cancel_scope.cancel()
 
-        group.start_soon(watch)
-        await work()
-        group.cancel_scope.cancel()
+        group.start_soon(first_wins, work)
+        await first_wins(disconnected)
