@@ -110,6 +110,7 @@ RESPONSES: dict[str, Make] = {
 _STREAM_GAP = "fastframe's StreamingResponse reads receive() while denying, moving client_state to CONNECTED"
 _FILE_GAP = "fastframe's FileResponse reads scope['method'], which a websocket scope lacks (KeyError)"
 _GAPS = {
+    ("client", "StreamingResponse async"): _STREAM_GAP,
     ("client", "StreamingResponse sync"): _STREAM_GAP,
     ("client", "StreamingResponse empty"): _STREAM_GAP,
     ("raw", "StreamingResponse async"): _STREAM_GAP,

@@ -15,7 +15,8 @@ from unittest import mock
 
 import pytest
 
-from tests.test_websockets import DISCONNECT, C, data, describe, normalize, run_sync, text
+from tests.test_websockets import DISCONNECT, C, describe, normalize, run_sync, text
+from tests.test_websockets_subclass import EXCHANGE, full_exchange
 
 Prepare = Callable[[Any, list[Any]], None]
 Script = Callable[[Any], Awaitable[Any]]
@@ -92,17 +93,6 @@ PREPARE: dict[str, Prepare] = {
 }
 
 
-async def _exchange(ws: Any) -> Any:
-    await ws.accept("proto", [(b"x", b"1")])
-    got = [await ws.receive_text(), await ws.receive_bytes(), await ws.receive_json()]
-    await ws.send_text("t")
-    await ws.send_bytes(b"b")
-    await ws.send_json({"é": 1})
-    await ws.send_json([2], mode="binary")
-    await ws.close(4001, "bye")
-    return got
-
-
 async def _iterate(ws: Any) -> Any:
     await ws.accept()
     return [item async for item in ws.iter_json()]
@@ -123,7 +113,7 @@ async def _replace_mid_session(ws: Any) -> Any:
 
 
 SCRIPTS: dict[str, tuple[Script, list[dict[str, Any]]]] = {
-    "exchange": (_exchange, [C, text('"a"'), data(b"b"), text('{"c": [3]}')]),
+    "exchange": (full_exchange, EXCHANGE),
     "iter_json": (_iterate, [C, text("1"), text("[2]"), DISCONNECT]),
     "read past disconnect": (_read_past_disconnect, [C, text("x"), DISCONNECT]),
     "replace mid-session": (_replace_mid_session, [C, text("echo")]),
@@ -164,14 +154,7 @@ def test_instance_replacement_matches_reference(prepare: str, script: str) -> No
 def test_a_replaced_send_sees_every_typed_message() -> None:
     outcome, sent, log, _, _ = drive("fastframe", _wrap_send, *SCRIPTS["exchange"])
     assert outcome[0] == "returned"
-    assert [entry[1] for entry in log] == [
-        "websocket.accept",
-        "websocket.send",
-        "websocket.send",
-        "websocket.send",
-        "websocket.send",
-        "websocket.close",
-    ]
+    assert [entry[1] for entry in log] == ["websocket.accept"] + ["websocket.send"] * 4 + ["websocket.close"]
     assert len(sent) == 6
 
 
