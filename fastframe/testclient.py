@@ -117,19 +117,23 @@ class _Exchange:
         return self._completion
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
-        """Serve the request; started (for BlockingPortal.start_task) with the response's start,
-        or with None when the app finishes without one."""
-        self._task_status: anyio.abc.TaskStatus[Any] | None = task_status
+        """Serve the request; started (BlockingPortal.start_task) with the response's start: its
+        status, headers and debug info, or None when the app finishes without one."""
+        async with anyio.create_task_group() as group:
+            self._scope = group.cancel_scope
+            group.start_soon(self._serve)
+            # Reported from this task: the app may send its start from any task of its own.
+            start = await self.next_event()
+            task_status.started(None if start is None else start[1])
+
+    async def _serve(self) -> None:
         try:
-            with anyio.CancelScope() as self._scope:
-                await self.app(self.scope, self.receive, self.send)
+            await self.app(self.scope, self.receive, self.send)
         except Exception as exc:
             self.error = exc
         finally:
             self.finished = True
             self.outbox.close()
-            if self._task_status is not None:
-                self._task_status.started(None)
 
     async def receive(self) -> Message:
         if self.request_body is not None:
@@ -146,9 +150,7 @@ class _Exchange:
                 raise AssertionError('Received multiple "http.response.start" messages.')
             self.started = True
             self.trailers = message.get("trailers", False)
-            task_status, self._task_status = self._task_status, None
-            assert task_status is not None
-            task_status.started((message["status"], message.get("headers", []), self.debug))
+            await self.outbox.send(("start", (message["status"], message.get("headers", []), self.debug), False))
         elif kind == "http.response.body":
             if not self.started:
                 raise AssertionError('Received "http.response.body" without "http.response.start".')
@@ -407,31 +409,28 @@ class _Conversation:
         self.app_waiting = False  # the app is inside receive()
         self.sent = self.taken = 0  # messages for the app, and those it has read
         self._scope: anyio.CancelScope | None = None
-        self._task_status: anyio.abc.TaskStatus[Any] | None = None
 
     async def run(self, *, task_status: anyio.abc.TaskStatus[Any] = anyio.TASK_STATUS_IGNORED) -> None:
-        self._task_status = task_status
-        self.deliver({"type": "websocket.connect"})
+        """Serve the session; started (BlockingPortal.start_task) with the app's first message."""
+        async with anyio.create_task_group() as group:
+            self._scope = group.cancel_scope
+            self.deliver({"type": "websocket.connect"})
+            group.start_soon(self._serve)
+            task_status.started(await self.take())
+
+    async def _serve(self) -> None:
         error = None
         try:
-            with anyio.CancelScope() as self._scope:
-                await self.app(self.scope, self.receive, self.send)
+            await self.app(self.scope, self.receive, self.send)
         except Exception as exc:
             error = exc
         finally:
             self.finished = True
-            self._emit(_AppEnded(error))
+            self.from_app.send_nowait(_AppEnded(error))
             self.from_app.close()
 
-    def _emit(self, item: Any) -> None:
-        if self._task_status is None:
-            self.from_app.send_nowait(item)
-        else:
-            task_status, self._task_status = self._task_status, None
-            task_status.started(item)
-
     async def send(self, message: Message) -> None:
-        self._emit(message)
+        self.from_app.send_nowait(message)
 
     async def receive(self) -> Message:
         self.app_waiting = True
@@ -706,27 +705,35 @@ class TestClient(httpx.Client):
         finally:
             self._from_lifespan.close()
 
-    async def _lifespan_reply(self) -> Message:
+    async def _lifespan_reply(self, *expected: str) -> Message:
+        """The app's answer, which must be one of `expected`."""
         try:
-            return await self._lifespan_replies.receive()
+            reply = await self._lifespan_replies.receive()
         except anyio.EndOfStream:
-            pass
-        # The app has returned (or raised) without answering.
-        if self._lifespan_error is not None:
-            raise self._lifespan_error
-        raise TypeError(_NO_REPLY)
+            reply = None
+        if reply is None:
+            # The app has returned (or raised) without answering.
+            error = await self._lifespan_ended()
+            raise TypeError(_NO_REPLY) if error is None else error
+        if reply["type"] not in expected:
+            self._close_lifespan_channels()
+            raise AssertionError()
+        return reply
 
     async def _lifespan_ended(self) -> Exception | None:
         """Wait for the app's lifespan to return; what it raised, if anything."""
-        with self._lifespan_replies, self._to_lifespan, self._lifespan_inbox:
-            async for _ in self._lifespan_replies:
-                pass
+        async for _ in self._lifespan_replies:
+            pass
+        self._close_lifespan_channels()
         return self._lifespan_error
+
+    def _close_lifespan_channels(self) -> None:
+        for channel in (self._to_lifespan, self._lifespan_inbox, self._from_lifespan, self._lifespan_replies):
+            channel.close()
 
     async def wait_startup(self) -> None:
         await self._to_lifespan.send({"type": "lifespan.startup"})
-        reply = await self._lifespan_reply()
-        assert reply["type"] in ("lifespan.startup.complete", "lifespan.startup.failed")
+        reply = await self._lifespan_reply("lifespan.startup.complete", "lifespan.startup.failed")
         if reply["type"] == "lifespan.startup.failed":
             # The block is still entered unless the app goes on to raise.
             self._startup_failed = True
@@ -738,8 +745,7 @@ class TestClient(httpx.Client):
         if self._startup_failed:
             return  # the app has finished already (the reference would wait for it forever)
         await self._to_lifespan.send({"type": "lifespan.shutdown"})
-        reply = await self._lifespan_reply()
-        assert reply["type"] in ("lifespan.shutdown.complete", "lifespan.shutdown.failed")
+        reply = await self._lifespan_reply("lifespan.shutdown.complete", "lifespan.shutdown.failed")
         error = await self._lifespan_ended()
         if reply["type"] == "lifespan.shutdown.failed" and error is not None:
             raise error

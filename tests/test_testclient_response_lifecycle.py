@@ -299,3 +299,31 @@ def test_debug_and_trailers_extensions(anyio_backend: str, case: str, raise_serv
             ("http.response.trailers", [(b"x-checksum", b"abc"), (b"x-more", b"1")]),
             ("http.response.debug", {"template": "t.html"}),
         ]
+
+
+@pytest.mark.parametrize("websocket", [False, True], ids=["http", "websocket"])
+def test_app_answering_from_a_task_of_its_own(anyio_backend: str, websocket: bool) -> None:
+    """The response (or the handshake) may come from any task the app starts."""
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        async def answer() -> None:
+            if scope["type"] == "websocket":
+                await receive()
+                await send({"type": "websocket.accept"})
+                await send({"type": "websocket.send", "text": "from a child task"})
+                await send({"type": "websocket.close"})
+                return
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b"from a child task"})
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(answer)
+
+    def run(pkg: str) -> Any:
+        client = client_for(pkg, app, anyio_backend)
+        if not websocket:
+            return client.get("/").text
+        with client.websocket_connect("/ws") as session:
+            return session.receive_text()
+
+    assert both(run) == ["from a child task"] * 2
