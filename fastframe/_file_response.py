@@ -106,8 +106,9 @@ class FileResponse(Response):
         return if_range in (own.get("etag"), own.get("last-modified"))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        method = scope["method"].upper()
         http = scope["type"] != "websocket"
+        # A websocket denial has no method: the file is sent as to a GET.
+        method = scope["method"].upper() if http else "GET"
         requested = if_range = None
         if self.status_code == 200 and method in _GET_OR_HEAD:
             for name, value in scope["headers"]:
@@ -201,9 +202,7 @@ class FileResponse(Response):
                 return
             expected -= chunk_size
 
-    async def _send_span(
-        self, send: Send, blocks: Blocks, header_only: bool, span: tuple[int, int], size: int
-    ) -> None:
+    async def _send_span(self, send: Send, blocks: Blocks, header_only: bool, span: tuple[int, int], size: int) -> None:
         start, stop = span
         updates = {
             b"content-length": b"%d" % (stop - start),

@@ -166,7 +166,7 @@ class WebSocket(HTTPConnection, metaclass=_WebSocketType):
     # _hooks is truthy when the typed methods must call what they stand for: True when the class
     # has its own receive(), send() or _raise_on_disconnect(), else the instance's attribute dict,
     # which a replacement made on the instance (websocket.send = ...) fills.
-    __slots__ = ("_receive", "_send", "client_state", "application_state", "_hooks")
+    __slots__ = ("client_state", "application_state", "_hooks")
     _plain_io: ClassVar[bool]
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -96,10 +96,10 @@ def both(
         "*",
         " * ",
         "W/{etag}",
-        ' W/{etag} ',
+        " W/{etag} ",
         '"other", {etag}',
         '"other",\t{etag}',
-        '\t{etag}\t',
+        "\t{etag}\t",
         '"a",W/"b" ,  W/{etag}',
         "{etag},",
         "W/ {etag}",
@@ -111,9 +111,7 @@ def both(
         "",
     ],
 )
-def test_if_none_match_lists(
-    test_client_factory: Callable[..., Any], tree: Path, method: str, listed: str
-) -> None:
+def test_if_none_match_lists(test_client_factory: Callable[..., Any], tree: Path, method: str, listed: str) -> None:
     etag = test_client_factory(apps(tree)[0]).get("/static/app.css").headers["etag"]
     value = listed.format(etag=etag, bare=etag.strip('"'))
     mine, theirs = both(test_client_factory, tree, method, "/static/app.css", {"if-none-match": value})
@@ -183,9 +181,7 @@ def test_is_not_modified_matches_the_reference(
         ("/static/sub/../../outside.txt", True, 404),
     ],
 )
-def test_symlinks(
-    test_client_factory: Callable[..., Any], tree: Path, path: str, follow: bool, status: int
-) -> None:
+def test_symlinks(test_client_factory: Callable[..., Any], tree: Path, path: str, follow: bool, status: int) -> None:
     mine, theirs = both(test_client_factory, tree, "GET", path, {}, follow_symlink=follow)
     assert mine == theirs
     assert mine[0] == status
