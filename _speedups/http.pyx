@@ -13,8 +13,6 @@ from cpython.tuple cimport PyTuple_GET_SIZE
 from cpython.unicode cimport Py_UNICODE_ISSPACE, PyUnicode_DecodeLatin1, PyUnicode_DecodeUTF8, PyUnicode_New
 from libc.string cimport memcmp, memcpy
 
-from _slots cimport slot_offset
-
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object u)
@@ -73,19 +71,6 @@ cdef inline object _latin1(object value):
 def header_get(raw, key, default=None):
     """First value of a header (case-insensitive name), latin-1 decoded; `default` when absent."""
     return _header_get(raw, key, default)
-
-
-def headers_get(self, key, default=None):
-    """Headers.get: header_get over the instance's raw list (bound as the method itself)."""
-    return _header_get(self._list, key, default)
-
-
-def headers_getitem(self, key):
-    """Headers.__getitem__: header_get over the instance's raw list, KeyError when absent."""
-    value = _header_get(self._list, key, None)
-    if value is None:
-        raise KeyError(key)
-    return value
 
 
 cdef object _header_get(object raw, object key, object default):
@@ -533,7 +518,7 @@ def parse_query(query_string):
     return _pure.parse_query(query_string)
 
 
-def query_get(query_string, key, default=None):
+cdef object _query_get(object query_string, object key, object default):
     """parse_query(query_string)[1].get(key, default), without building the other pairs."""
     if type(query_string) is not bytes or type(key) is not str or not PyUnicode_IS_ASCII(key):
         return parse_query(query_string)[1].get(key, default)
@@ -572,68 +557,124 @@ def query_get(query_string, key, default=None):
     return _unescape_latin1(p + found_start, found_end - found_start, found_flags)
 
 
-def query_params_get(self, key, default=None):
-    """QueryParams.get: a scan of the raw query string while it is unparsed, else a dict lookup."""
-    # getattr: a subclass whose __init__ skips ours never set _query, and holds parsed data.
-    query = getattr(self, "_query", None)
-    if query is None:
-        return self._dict.get(key, default)
-    return query_get(query, key, default)
+# --- the types behind the multi-dicts, Headers and HTTPConnection ------------------------------------------------
+
+cdef object _MISSING = object()
 
 
-# --- Request objects ---------------------------------------------------------------------------
+cdef class MultiStore:
+    """The storage of a multi-dict: every (key, value) pair in order, and each key's last value.
 
-cdef extern from "Python.h":
-    ctypedef struct PyTypeObject:
-        PyObject *(*tp_new)(PyTypeObject *, PyObject *, PyObject *)
-    PyTypeObject PyBaseObject_Type
+    One made by from_query() holds the raw query string instead, until a read other than get()
+    needs the pairs: get() answers from the raw string without building them.
+    """
 
-cdef enum:
-    _REQUEST_SLOTS = 12
+    cdef object _raw
+    cdef object _pair_list, _last_values
 
-# The slots Request.__init__ fills, in this order: scope, _receive, _send, then its defaults.
-_REQUEST_SLOT_NAMES = (
-    "scope", "_receive", "_send", "_url", "_base_url", "_headers", "_query_params", "_cookies", "_state",
-    "_form", "_stream_consumed", "_is_disconnected",
-)
-cdef Py_ssize_t _request_offsets[_REQUEST_SLOTS]
+    @classmethod
+    def from_query(cls, query):
+        """An instance of `cls` over a raw query string, parsed when first needed."""
+        cdef MultiStore made = MultiStore.__new__(cls)
+        if type(query) is bytes:
+            made._raw = query
+        else:
+            made._pair_list, made._last_values = parse_query(query)
+        return made
+
+    cdef inline int _parsed(self) except -1:
+        if self._raw is not None:
+            self._pair_list, self._last_values = parse_query(self._raw)
+            self._raw = None
+        return 0
+
+    @property
+    def _pairs(self):
+        self._parsed()
+        return self._pair_list
+
+    @_pairs.setter
+    def _pairs(self, value):
+        self._parsed()
+        self._pair_list = value
+
+    @property
+    def _last(self):
+        self._parsed()
+        return self._last_values
+
+    @_last.setter
+    def _last(self, value):
+        self._parsed()
+        self._last_values = value
+
+    def get(self, key, default=None):
+        if self._raw is not None:
+            return _query_get(self._raw, key, default)
+        return self._last_values.get(key, default)
+
+
+cdef class HeaderList:
+    """A raw ASGI header list read by name: the lookups `Headers` answers, over a list it owns."""
+
+    cdef public object _raw
+
+    @classmethod
+    def adopt(cls, raw):
+        """An instance of `cls` over `raw` as it is, without running `cls.__init__`."""
+        cdef HeaderList made = HeaderList.__new__(cls)
+        made._raw = raw
+        return made
+
+    def get(self, key, default=None):
+        return _header_get(self._raw, key, default)
+
+    def __getitem__(self, key):
+        value = _header_get(self._raw, key, _MISSING)
+        if value is _MISSING:
+            raise KeyError(key)
+        return value
+
+    def __contains__(self, key):
+        return header_contains(self._raw, key)
+
+    def getlist(self, key):
+        return header_getlist(self._raw, key)
+
+    def __len__(self):
+        return len(self._raw)
+
+
+cdef class Connection:
+    """What an HTTP request or WebSocket session keeps: its scope, its channels, and caches
+    that stay None until first used (a new instance has every object field None already)."""
+
+    cdef public object scope, _receive, _send
+    cdef public object _url, _base_url, _headers, _query_params, _cookies, _state, _form
+    cdef public bint _stream_consumed, _is_disconnected
+
+
 cdef object _request_class = None
 cdef object _request_init = None
-cdef tuple _EMPTY_ARGS = ()
-cdef object _FALSE = False
 
 
 def configure_request(cls):
-    """Learn where `cls` (Request) keeps the slots its __init__ fills; new_request writes them there."""
+    """Name the Request class new_request makes (a subclass of Connection)."""
     global _request_class, _request_init
-    for i, name in enumerate(_REQUEST_SLOT_NAMES):
-        _request_offsets[i] = slot_offset(getattr(cls, name))
-        if _request_offsets[i] == 0:
-            raise TypeError(f"{cls.__name__}.{name} is not a slot")
+    if not issubclass(cls, Connection):
+        raise TypeError(f"{cls.__name__} is not a subclass of Connection")
     _request_class = cls
     _request_init = cls.__init__
 
 
 def new_request(scope, receive, send):
-    """Request(scope, receive, send) for an http scope, its __init__'s work done here in C."""
+    """Request(scope, receive, send) for an http scope: the three fields set, the rest None."""
     cls = _request_class
     if cls.__init__ is not _request_init:
+        # A patched __init__ is honoured: it may set up more than the fields.
         return cls(scope, receive, send)
-    cdef PyObject *made = PyBaseObject_Type.tp_new(<PyTypeObject *>cls, <PyObject *>_EMPTY_ARGS, NULL)
-    if made is NULL:
-        raise MemoryError()
-    request = <object>made
-    Py_XDECREF(made)  # `request` holds its own reference now
-    cdef char *base = <char *>made
-    cdef PyObject *values[_REQUEST_SLOTS]
-    values[0] = <PyObject *>scope
-    values[1] = <PyObject *>receive
-    values[2] = <PyObject *>send
-    for i in range(3, 10):
-        values[i] = <PyObject *>None
-    values[10] = <PyObject *>_FALSE
-    values[11] = <PyObject *>_FALSE
-    for i in range(_REQUEST_SLOTS):
-        Py_INCREF(<object>values[i])
-        (<PyObject **>(base + _request_offsets[i]))[0] = values[i]
-    return request
+    cdef Connection made = Connection.__new__(cls)
+    made.scope = scope
+    made._receive = receive
+    made._send = send
+    return made

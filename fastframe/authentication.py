@@ -1,3 +1,5 @@
+"""Users, credentials, backends, and the `requires` decorator that guards endpoints by scope."""
+
 from __future__ import annotations
 
 import functools
@@ -17,10 +19,45 @@ _P = ParamSpec("_P")
 
 def has_required_scope(conn: HTTPConnection, scopes: Sequence[str]) -> bool:
     granted = conn.auth.scopes
-    for scope in scopes:
-        if scope not in granted:
-            return False
-    return True
+    return all(scope in granted for scope in scopes)
+
+
+def _connection_argument(func: Callable[..., Any]) -> tuple[str, int]:
+    """The name ("request" or "websocket") and position of the connection parameter of `func`."""
+    for position, name in enumerate(inspect.signature(func).parameters):
+        if name in ("request", "websocket"):
+            return name, position
+    raise Exception(f'No "request" or "websocket" argument on function "{func}"')
+
+
+class _Guard:
+    """What one `requires(...)` decorator checks, and how it refuses."""
+
+    def __init__(self, scopes: Sequence[str], status_code: int, redirect: str | None, name: str, position: int):
+        self.scopes = scopes
+        self.status_code = status_code
+        self.redirect = redirect
+        self.name = name
+        self.position = position
+        self.kind = WebSocket if name == "websocket" else Request
+
+    def connection(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.name in kwargs:
+            conn = kwargs[self.name]
+        else:
+            conn = args[self.position] if self.position < len(args) else None
+        assert isinstance(conn, self.kind), (
+            f"Parameter with name '{self.name}' is required to be of type '{self.kind.__name__}' "
+            f"not '{type(conn).__name__}'"
+        )
+        return conn
+
+    def refusal(self, request: Request) -> RedirectResponse:
+        """The redirect to the login route, or the HTTPException a refused request raises."""
+        if self.redirect is None:
+            raise HTTPException(status_code=self.status_code)
+        back_here = urlencode({"next": str(request.url)})
+        return RedirectResponse(url=f"{request.url_for(self.redirect)}?{back_here}", status_code=303)
 
 
 def requires(
@@ -28,68 +65,41 @@ def requires(
     status_code: int = 403,
     redirect: str | None = None,
 ) -> Callable[[Callable[_P, Any]], Callable[_P, Any]]:
-    scopes_list = [scopes] if isinstance(scopes, str) else list(scopes)
+    needed = [scopes] if isinstance(scopes, str) else list(scopes)
 
     def decorator(func: Callable[_P, Any]) -> Callable[_P, Any]:
-        # Locate the connection argument once, at decoration time.
-        names = list(inspect.signature(func).parameters)
-        idx = next((i for i, name in enumerate(names) if name in ("request", "websocket")), -1)
-        if idx < 0:
-            raise Exception(f'No "request" or "websocket" argument on function "{func}"')
-        type_ = names[idx]
+        guard = _Guard(needed, status_code, redirect, *_connection_argument(func))
 
-        if type_ == "websocket":
-
-            @functools.wraps(func)
-            async def websocket_wrapper(*args: _P.args, **kwargs: _P.kwargs) -> None:
-                websocket: WebSocket = _connection(args, kwargs, "websocket", idx)
-
-                if not has_required_scope(websocket, scopes_list):
-                    await websocket.close()
-                else:
+        if guard.kind is WebSocket:
+            # A websocket without the scopes is closed, not answered.
+            async def guarded_session(*args: _P.args, **kwargs: _P.kwargs) -> None:
+                websocket = guard.connection(args, kwargs)
+                if has_required_scope(websocket, needed):
                     await func(*args, **kwargs)
+                else:
+                    await websocket.close()
 
-            return websocket_wrapper
+            return functools.wraps(func)(guarded_session)
 
         if is_async_callable(func):
 
-            @functools.wraps(func)
-            async def async_wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-                request: Request = _connection(args, kwargs, "request", idx)
+            async def guarded_async(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+                request = guard.connection(args, kwargs)
+                if has_required_scope(request, needed):
+                    return await func(*args, **kwargs)
+                return guard.refusal(request)
 
-                if not has_required_scope(request, scopes_list):
-                    if redirect is not None:
-                        return _redirect_to_login(request, redirect)
-                    raise HTTPException(status_code=status_code)
-                return await func(*args, **kwargs)
+            return functools.wraps(func)(guarded_async)
 
-            return async_wrapper
+        def guarded_sync(*args: _P.args, **kwargs: _P.kwargs) -> Any:
+            request = guard.connection(args, kwargs)
+            if has_required_scope(request, needed):
+                return func(*args, **kwargs)
+            return guard.refusal(request)
 
-        @functools.wraps(func)
-        def sync_wrapper(*args: _P.args, **kwargs: _P.kwargs) -> Any:
-            request: Request = _connection(args, kwargs, "request", idx)
-
-            if not has_required_scope(request, scopes_list):
-                if redirect is not None:
-                    return _redirect_to_login(request, redirect)
-                raise HTTPException(status_code=status_code)
-            return func(*args, **kwargs)
-
-        return sync_wrapper
+        return functools.wraps(func)(guarded_sync)
 
     return decorator
-
-
-def _connection(args: tuple[Any, ...], kwargs: dict[str, Any], name: str, idx: int) -> Any:
-    if name in kwargs:
-        return kwargs[name]
-    return args[idx]
-
-
-def _redirect_to_login(request: Request, redirect: str) -> RedirectResponse:
-    orig_request_qparam = urlencode({"next": str(request.url)})
-    next_url = f"{request.url_for(redirect)}?{orig_request_qparam}"
-    return RedirectResponse(url=next_url, status_code=303)
 
 
 class AuthenticationError(Exception):
@@ -103,49 +113,33 @@ class AuthenticationBackend:
 
 class AuthCredentials:
     def __init__(self, scopes: Sequence[str] | None = None):
-        self.scopes = [] if scopes is None else list(scopes)
+        self.scopes = list(scopes or ())
+
+
+def _abstract(self: Any) -> Any:
+    raise NotImplementedError()
 
 
 class BaseUser:
-    @property
-    def is_authenticated(self) -> bool:
-        raise NotImplementedError()  # pragma: no cover
+    """What AuthenticationMiddleware puts in `request.user`; subclasses supply the three answers."""
 
-    @property
-    def display_name(self) -> str:
-        raise NotImplementedError()  # pragma: no cover
-
-    @property
-    def identity(self) -> str:
-        raise NotImplementedError()  # pragma: no cover
+    is_authenticated = property(_abstract, doc="Whether the user proved who they are.")
+    display_name = property(_abstract, doc="A name to show for the user.")
+    identity = property(_abstract, doc="What identifies the user to the application.")
 
 
 class SimpleUser(BaseUser):
+    """An authenticated user known only by name."""
+
     def __init__(self, username: str) -> None:
         self.username = username
 
-    @property
-    def is_authenticated(self) -> bool:
-        return True
-
-    @property
-    def display_name(self) -> str:
-        return self.username
-
-    @property
-    def identity(self) -> str:
-        return self.username
+    is_authenticated = property(lambda self: True)
+    display_name = property(lambda self: self.username)
+    identity = property(lambda self: self.username)
 
 
 class UnauthenticatedUser(BaseUser):
-    @property
-    def is_authenticated(self) -> bool:
-        return False
-
-    @property
-    def display_name(self) -> str:
-        return ""
-
-    @property
-    def identity(self) -> str:
-        return ""
+    is_authenticated = property(lambda self: False)
+    display_name = property(lambda self: "")
+    identity = property(lambda self: "")

@@ -1,3 +1,5 @@
+"""Work that runs after the response has been sent."""
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -10,6 +12,8 @@ P = ParamSpec("P")
 
 
 class BackgroundTask:
+    """One call, awaited on the event loop when `func` is async, else run in the thread pool."""
+
     def __init__(self, func: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
         self.func = func
         self.args = args
@@ -17,21 +21,21 @@ class BackgroundTask:
         self.is_async = is_async_callable(func)
 
     async def __call__(self) -> None:
-        if self.is_async:
-            await self.func(*self.args, **self.kwargs)
-        else:
+        if not self.is_async:
             await run_in_threadpool(self.func, *self.args, **self.kwargs)
+            return
+        await self.func(*self.args, **self.kwargs)
 
 
 class BackgroundTasks(BackgroundTask):
-    """Several tasks run one after another, in the order they were added."""
+    """Several tasks, run one after another in the order they were added; one that raises stops
+    the ones after it."""
 
     def __init__(self, tasks: Sequence[BackgroundTask] | None = None):
-        self.tasks = list(tasks) if tasks else []
+        self.tasks = [*tasks] if tasks else []
 
     def add_task(self, func: Callable[P, Any], *args: P.args, **kwargs: P.kwargs) -> None:
-        task = BackgroundTask(func, *args, **kwargs)
-        self.tasks.append(task)
+        self.tasks.append(BackgroundTask(func, *args, **kwargs))
 
     async def __call__(self) -> None:
         for task in self.tasks:

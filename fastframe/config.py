@@ -20,25 +20,28 @@ class EnvironError(Exception):
 
 
 class Environ(MutableMapping[str, str]):
-    """os.environ that refuses changes to keys already read, so settings cannot shift under the app."""
+    """A view of os.environ that refuses to change a key once it has been read (or looked for), so
+    that settings cannot shift under an application that already used them."""
 
     def __init__(self, environ: MutableMapping[str, str] = os.environ):
         self._environ = environ
         self._has_been_read: set[str] = set()
 
+    def _guard(self, key: str, action: str) -> None:
+        if key in self._has_been_read:
+            raise EnvironError(f"Attempting to {action} environ['{key}'], but the value has already been read.")
+
     def __getitem__(self, key: str) -> str:
         self._has_been_read.add(key)
-        return self._environ.__getitem__(key)
+        return self._environ[key]
 
     def __setitem__(self, key: str, value: str) -> None:
-        if key in self._has_been_read:
-            raise EnvironError(f"Attempting to set environ['{key}'], but the value has already been read.")
-        self._environ.__setitem__(key, value)
+        self._guard(key, "set")
+        self._environ[key] = value
 
     def __delitem__(self, key: str) -> None:
-        if key in self._has_been_read:
-            raise EnvironError(f"Attempting to delete environ['{key}'], but the value has already been read.")
-        self._environ.__delitem__(key)
+        self._guard(key, "delete")
+        del self._environ[key]
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._environ)
@@ -49,23 +52,27 @@ class Environ(MutableMapping[str, str]):
 
 environ = Environ()
 
-_BOOLEANS = {"true": True, "1": True, "false": False, "0": False}
+_TRUTH = {"true": True, "1": True, "false": False, "0": False}
+
+
+def _unquote(value: str) -> str:
+    # One pair of matching quotes around a value is syntax, not content.
+    if len(value) > 1 and value[0] in "\"'" and value[-1] == value[0]:
+        return value[1:-1]
+    return value
 
 
 def _read_env_file(path: str | Path, encoding: str) -> dict[str, str]:
-    values: dict[str, str] = {}
-    with open(path, encoding=encoding) as file:
-        for line in file:
-            line = line.strip()
-            if not line or line.startswith("#") or "=" not in line:
+    """KEY=VALUE lines; blank lines, comments and lines without '=' are skipped."""
+    found: dict[str, str] = {}
+    with open(path, encoding=encoding) as lines:
+        for line in map(str.strip, lines):
+            if line.startswith("#"):
                 continue
-            key, value = line.split("=", 1)
-            key, value = key.strip(), value.strip()
-            # One pair of matching quotes around a value is syntax, not content.
-            if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
-                value = value[1:-1]
-            values[key] = value
-    return values
+            key, equals, value = line.partition("=")
+            if equals:
+                found[key.strip()] = _unquote(value.strip())
+    return found
 
 
 class Config:
@@ -79,11 +86,12 @@ class Config:
         self.environ = environ
         self.env_prefix = env_prefix
         self.file_values: dict[str, str] = {}
-        if env_file is not None:
-            if os.path.isfile(env_file):
-                self.file_values = _read_env_file(env_file, encoding)
-            else:
-                warnings.warn(f"Config file '{env_file}' not found.", stacklevel=2)
+        if env_file is None:
+            return
+        if os.path.isfile(env_file):
+            self.file_values = _read_env_file(env_file, encoding)
+        else:
+            warnings.warn(f"Config file '{env_file}' not found.", stacklevel=2)
 
     @overload
     def __call__(self, key: str, *, default: None) -> str | None: ...
@@ -104,23 +112,23 @@ class Config:
         return self.get(key, cast, default)
 
     def get(self, key: str, cast: Callable[[Any], Any] | None = None, default: Any = undefined) -> Any:
-        key = self.env_prefix + key
-        if key in self.environ:
-            return self._perform_cast(key, self.environ[key], cast)
-        if key in self.file_values:
-            return self._perform_cast(key, self.file_values[key], cast)
-        if default is not undefined:
-            return self._perform_cast(key, default, cast)
-        raise KeyError(f"Config '{key}' is missing, and has no default.")
+        name = self.env_prefix + key
+        # The environment wins over the file, and the file over the default.
+        for source in (self.environ, self.file_values):
+            if name in source:
+                return self._perform_cast(name, source[name], cast)
+        if default is undefined:
+            raise KeyError(f"Config '{name}' is missing, and has no default.")
+        return self._perform_cast(name, default, cast)
 
     def _perform_cast(self, key: str, value: Any, cast: Callable[[Any], Any] | None = None) -> Any:
         if cast is None or value is None:
             return value
         if cast is bool and isinstance(value, str):
-            lowered = value.lower()
-            if lowered not in _BOOLEANS:
+            truth = _TRUTH.get(value.lower())
+            if truth is None:
                 raise ValueError(f"Config '{key}' has value '{value}'. Not a valid bool.")
-            return _BOOLEANS[lowered]
+            return truth
         try:
             return cast(value)
         except (TypeError, ValueError):

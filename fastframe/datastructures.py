@@ -1,8 +1,15 @@
+"""The value types of a request and a response: URLs, multi-dicts, headers, uploads, state.
+
+`Headers` and `HTTPConnection` (in requests.py) are built on every request, so their storage is a
+twin data type from `fastframe.speedups` (compiled where possible); everything else is plain Python.
+"""
+
 from __future__ import annotations
 
 import ipaddress
 import shlex
 from collections.abc import (
+    Callable,
     ItemsView,
     Iterable,
     Iterator,
@@ -12,9 +19,8 @@ from collections.abc import (
     Sequence,
     ValuesView,
 )
-from operator import itemgetter
-from typing import Any, BinaryIO, Literal, NamedTuple, TypeVar, cast
-from urllib.parse import SplitResult, urlencode, urlsplit
+from typing import TYPE_CHECKING, Any, BinaryIO, Literal, NamedTuple, TypeVar
+from urllib.parse import SplitResult, urlencode, urlsplit, urlunsplit
 
 from fastframe import speedups
 from fastframe._utils import parse_host_header
@@ -22,14 +28,13 @@ from fastframe.concurrency import run_in_threadpool
 from fastframe.types import Scope
 
 _http = speedups.http
-_header_get = _http.header_get
-_header_getlist = _http.header_getlist
-_header_contains = _http.header_contains
-_parse_query_string = _http.parse_query_string
 _parse_query = _http.parse_query
-
-_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
-_SECURE_SCHEMES = ("https", "wss")
+_parse_query_string = _http.parse_query_string
+if TYPE_CHECKING:
+    from fastframe._pure.http import HeaderList, MultiStore
+else:
+    HeaderList = _http.HeaderList
+    MultiStore = _http.MultiStore
 
 
 class Address(NamedTuple):
@@ -38,208 +43,215 @@ class Address(NamedTuple):
 
 
 _KeyType = TypeVar("_KeyType")
-# Mapping keys are invariant but values are covariant; a read-only multidict can be covariant in its values.
+# Keys of a mapping are invariant; the values of a read-only multi-dict may be covariant.
 _CovariantValueType = TypeVar("_CovariantValueType", covariant=True)
 
 
+# --- URLs -----------------------------------------------------------------------------------------
+
+_PORT_OF_SCHEME = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+# Characters a raw ASGI path may hold that would end the path if written into a URL as they are.
+_PATH_ESCAPES = str.maketrans({"\\": "%5C", "?": "%3F", "#": "%23"})
+
+
+def _authority_of(scope: Scope) -> str | None:
+    """The host[:port] a request was made to: a valid Host header, else the server address."""
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value.decode("latin-1")
+            parsed = parse_host_header(host)
+            if parsed is not None and (parsed.port is None or int(parsed.port) < 65536):
+                return host
+            break
+    server = scope.get("server")
+    if server is None:
+        return None
+    host, port = server
+    if ":" in host:
+        host = f"[{host}]"
+    # KeyError for a scheme with no default port, as the reference raises.
+    if port == _PORT_OF_SCHEME[scope.get("scheme", "http")]:
+        return host
+    return f"{host}:{port}"
+
+
+def _url_of_scope(scope: Scope) -> str:
+    # The authority never comes from the path: the path's own delimiters are escaped, and a path
+    # that could be read as "//authority" is kept a path.
+    path: str = scope["path"].translate(_PATH_ESCAPES)
+    query = scope.get("query_string", b"")
+    query_text = query.decode() if query else ""
+    authority = _authority_of(scope)
+    if authority is None:
+        if path[:2] == "//":
+            path = "/%2F" + path[2:]
+        return urlunsplit(("", "", path, query_text, ""))
+    return urlunsplit((scope.get("scheme", "http"), authority, path, query_text, ""))
+
+
+def _bracket_ipv6(host: str) -> str:
+    if ":" not in host:
+        return host
+    try:
+        ipaddress.IPv6Address(host)
+    except ValueError:
+        return host
+    return f"[{host}]"
+
+
 class URL:
-    __slots__ = ("_url", "_components")
+    """A URL string, split into its components on first use."""
+
+    __slots__ = ("_text", "_split")
 
     def __init__(self, url: str = "", scope: Scope | None = None, **components: Any) -> None:
         if scope is not None:
             assert not url, 'Cannot set both "url" and "scope".'
             assert not components, 'Cannot set both "scope" and "**components".'
-            url = _url_from_scope(scope)
+            url = _url_of_scope(scope)
         elif components:
             assert not url, 'Cannot set both "url" and "**components".'
-            url = URL("").replace(**components).components.geturl()
-        self._url = url
-        self._components: SplitResult | None = None
+            url = str(URL().replace(**components))
+        self._text = url
+        self._split: SplitResult | None = None
+
+    def _parts(self) -> SplitResult:
+        split = self._split
+        if split is None:
+            split = self._split = urlsplit(self._text)
+        return split
 
     @property
     def components(self) -> SplitResult:
-        components = self._components
-        if components is None:
-            components = self._components = urlsplit(self._url)
-        return components
+        return self._parts()
 
     @property
     def scheme(self) -> str:
-        return self.components.scheme
+        return self._parts().scheme
 
     @property
     def netloc(self) -> str:
-        return self.components.netloc
+        return self._parts().netloc
 
     @property
     def path(self) -> str:
-        return self.components.path
+        return self._parts().path
 
     @property
     def query(self) -> str:
-        return self.components.query
+        return self._parts().query
 
     @property
     def fragment(self) -> str:
-        return self.components.fragment
+        return self._parts().fragment
 
     @property
     def username(self) -> None | str:
-        return self.components.username
+        return self._parts().username
 
     @property
     def password(self) -> None | str:
-        return self.components.password
+        return self._parts().password
 
     @property
     def hostname(self) -> None | str:
-        return self.components.hostname
+        return self._parts().hostname
 
     @property
     def port(self) -> int | None:
-        return self.components.port
+        return self._parts().port
 
     @property
     def is_secure(self) -> bool:
-        return self.scheme in _SECURE_SCHEMES
+        return self._parts().scheme in ("https", "wss")
+
+    def _netloc_with(self, changes: dict[str, Any]) -> str:
+        """The netloc with the given userinfo/host/port parts replaced (consumed from `changes`)."""
+        # Every part is read before any is used: a bad port in the URL fails first, as in the reference.
+        host = changes.pop("hostname", None)
+        port = changes.pop("port", self.port)
+        user = changes.pop("username", self.username)
+        password = changes.pop("password", self.password)
+        if host is None:
+            # The host as written (its case and brackets kept), not urlsplit's lower-cased hostname.
+            host = self.netloc.rpartition("@")[2]
+            if not host.endswith("]"):
+                host = host.rsplit(":", 1)[0]
+        else:
+            host = _bracket_ipv6(host)
+        netloc = host if port is None else f"{host}:{port}"
+        if user is None:
+            return netloc
+        # Concatenated, not formatted: a user name that is not a string is refused, as in the reference.
+        userinfo = user if password is None else user + f":{password}"
+        return f"{userinfo}@{netloc}"
 
     def replace(self, **kwargs: Any) -> URL:
-        if "username" in kwargs or "password" in kwargs or "hostname" in kwargs or "port" in kwargs:
-            hostname = kwargs.pop("hostname", None)
-            port = kwargs.pop("port", self.port)
-            username = kwargs.pop("username", self.username)
-            password = kwargs.pop("password", self.password)
+        if kwargs.keys() & {"username", "password", "hostname", "port"}:
+            kwargs["netloc"] = self._netloc_with(kwargs)
+        return self.__class__(self._parts()._replace(**kwargs).geturl())
 
-            if hostname is None:
-                # Keep the host as written (case, brackets), not urlsplit's lower-cased form.
-                hostname = self.netloc.rpartition("@")[2]
-                if hostname[-1:] != "]":
-                    hostname = hostname.rsplit(":", 1)[0]
-            elif ":" in hostname and _is_ipv6(hostname):
-                hostname = f"[{hostname}]"
-
-            netloc = hostname
-            if port is not None:
-                netloc += f":{port}"
-            if username is not None:
-                userpass = username
-                if password is not None:
-                    userpass += f":{password}"
-                netloc = f"{userpass}@{netloc}"
-            kwargs["netloc"] = netloc
-
-        components = self.components._replace(**kwargs)
-        return self.__class__(components.geturl())
+    def _with_params(self, params: MultiDict) -> URL:
+        return self.replace(query=urlencode(params.multi_items()))
 
     def include_query_params(self, **kwargs: Any) -> URL:
-        params = MultiDict(_parse_qsl_blank(self.query))
-        params.update({str(key): str(value) for key, value in kwargs.items()})
-        return self.replace(query=urlencode(params.multi_items()))
+        params = MultiDict(_parse_query_string(self.query))
+        params.update({str(name): str(value) for name, value in kwargs.items()})
+        return self._with_params(params)
 
     def replace_query_params(self, **kwargs: Any) -> URL:
-        return self.replace(query=urlencode([(str(key), str(value)) for key, value in kwargs.items()]))
+        return self.replace(query=urlencode([(str(name), str(value)) for name, value in kwargs.items()]))
 
     def remove_query_params(self, keys: str | Sequence[str]) -> URL:
-        if isinstance(keys, str):
-            keys = [keys]
-        params = MultiDict(_parse_qsl_blank(self.query))
-        for key in keys:
-            params.pop(key, None)
-        return self.replace(query=urlencode(params.multi_items()))
+        doomed = {keys} if isinstance(keys, str) else set(keys)
+        kept = [(name, value) for name, value in _parse_query_string(self.query) if name not in doomed]
+        return self._with_params(MultiDict(kept))
 
     def __eq__(self, other: Any) -> bool:
-        # Any object compares by its string form (URL("1") == 1 holds in the reference too).
-        return str(self) == str(other)
+        # Compares by text with anything, as the reference does (URL("1") == 1 holds).
+        return self._text == str(other)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __str__(self) -> str:
-        return self._url
+        return self._text
 
     def __repr__(self) -> str:
-        url = str(self)
-        if self.password:
-            url = str(self.replace(password="********"))
-        return f"{self.__class__.__name__}({url!r})"
+        shown = self.replace(password="********") if self.password else self
+        return f"{type(self).__name__}({str(shown)!r})"
 
 
-def _parse_qsl_blank(query: str) -> list[tuple[str, str]]:
-    return cast(list[tuple[str, str]], _parse_query_string(query))
-
-
-def _is_ipv6(hostname: str) -> bool:
-    try:
-        ipaddress.IPv6Address(hostname)
-    except ValueError:
-        return False
-    return True
-
-
-def _url_from_scope(scope: Scope) -> str:
-    scheme = scope.get("scheme", "http")
-    server = scope.get("server")
-    path = scope["path"]
-    query_string = scope.get("query_string", b"")
-
-    host = None
-    host_header = _header_get(scope["headers"], "host")
-    if host_header is not None:
-        parsed = parse_host_header(host_header)
-        # A Host header that is not a valid authority (or names an impossible port) is ignored.
-        if parsed is not None and (parsed.port is None or int(parsed.port) <= 65535):
-            host = host_header
-
-    if host is not None:
-        url = f"{scheme}://{host}{path}"
-    elif server is None:
-        url = path
-    else:
-        server_host, server_port = server
-        if ":" in server_host:
-            server_host = f"[{server_host}]"
-        if server_port == _DEFAULT_PORTS[scheme]:
-            url = f"{scheme}://{server_host}{path}"
-        else:
-            url = f"{scheme}://{server_host}:{server_port}{path}"
-
-    if query_string:
-        url += "?" + query_string.decode()
-    return url
+def _unambiguous_path(path: str) -> str:
+    """`path` with what browsers would read as another host escaped: backslashes (taken for
+    slashes) and a leading "//"."""
+    path = path.replace("\\", "%5C")
+    return "/%2F" + path[2:] if path[:2] == "//" else path
 
 
 class URLPath(str):
-    """A path plus the protocol and host it is to be reached with; made absolute against a base URL."""
+    """A path, with the protocol and host it is to be reached by; made absolute against a base URL."""
 
     protocol: str
     host: str
 
     def __new__(cls, path: str, protocol: Literal["http", "websocket", ""] = "", host: str = "") -> URLPath:
         assert protocol in ("http", "websocket", "")
-        # A path starting "//" (or with backslashes, which browsers read as slashes) would be taken
-        # for a protocol-relative URL to another host: an open redirect.
-        path = path.replace("\\", "%5C")
-        if path.startswith("//"):
-            path = "/%2F" + path[2:]
-        return str.__new__(cls, path)
+        return str.__new__(cls, _unambiguous_path(path))
 
     def __init__(self, path: str, protocol: Literal["http", "websocket", ""] = "", host: str = "") -> None:
         self.protocol = protocol
         self.host = host
 
     def make_absolute_url(self, base_url: str | URL) -> URL:
-        if isinstance(base_url, str):
-            base_url = URL(base_url)
+        base = URL(base_url) if isinstance(base_url, str) else base_url
+        scheme = base.scheme
         if self.protocol:
-            if self.protocol == "http":
-                scheme = "https" if base_url.is_secure else "http"
-            else:
-                scheme = "wss" if base_url.is_secure else "ws"
-        else:
-            scheme = base_url.scheme
+            plain, secure = ("http", "https") if self.protocol == "http" else ("ws", "wss")
+            scheme = secure if base.is_secure else plain
+        return URL(scheme=scheme, netloc=self.host or base.netloc, path=base.path.rstrip("/") + self)
 
-        netloc = self.host or base_url.netloc
-        path = base_url.path.rstrip("/") + str(self)
-        return URL(scheme=scheme, netloc=netloc, path=path)
+
+# --- small values ---------------------------------------------------------------------------------
 
 
 class Secret:
@@ -249,7 +261,7 @@ class Secret:
         self._value = value
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}('**********')"
+        return f"{type(self).__name__}('**********')"
 
     def __str__(self) -> str:
         return self._value
@@ -258,17 +270,18 @@ class Secret:
         return bool(self._value)
 
 
+def _split_on_commas(text: str) -> list[str]:
+    # shell-style: quotes group, a backslash escapes, '#' starts a comment, as the reference reads it
+    lexer = shlex.shlex(text, posix=True)
+    lexer.whitespace, lexer.whitespace_split = ",", True
+    return [token.strip() for token in lexer]
+
+
 class CommaSeparatedStrings(Sequence[str]):
     __slots__ = ("_items",)
 
     def __init__(self, value: str | Sequence[str]):
-        if isinstance(value, str):
-            splitter = shlex.shlex(value, posix=True)
-            splitter.whitespace = ","
-            splitter.whitespace_split = True
-            self._items = [item.strip() for item in splitter]
-        else:
-            self._items = list(value)
+        self._items = _split_on_commas(value) if isinstance(value, str) else list(value)
 
     def __len__(self) -> int:
         return len(self._items)
@@ -280,17 +293,39 @@ class CommaSeparatedStrings(Sequence[str]):
         return iter(self._items)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({list(self)!r})"
+        return f"{type(self).__name__}({self._items!r})"
 
     def __str__(self) -> str:
-        return ", ".join(repr(item) for item in self)
+        return ", ".join(map(repr, self._items))
 
 
-class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
-    __slots__ = ("_dict", "_list")
+# --- multi-dicts ----------------------------------------------------------------------------------
 
-    _dict: dict[_KeyType, _CovariantValueType]
-    _list: list[tuple[_KeyType, _CovariantValueType]]
+
+def _pairs_of(source: Any) -> list[tuple[Any, Any]]:
+    """The (key, value) pairs of a multi-dict, a mapping or an iterable of pairs, in order."""
+    if not source:
+        return []
+    multi_items = getattr(source, "multi_items", None)
+    if multi_items is not None:
+        return list(multi_items())
+    if hasattr(source, "keys"):
+        return list(source.items())
+    return list(source)
+
+
+class ImmutableMultiDict(MultiStore, Mapping[_KeyType, _CovariantValueType]):
+    """Keys with one or more values. Indexing gives a key's last value; `getlist` gives them all.
+
+    The storage is the twin `MultiStore`'s: `_pairs` holds every pair in order; `_last` maps each
+    key to its last value, its keys in the order they first appeared (what `keys()`, `values()`
+    and `items()` show). `get` is the store's own.
+    """
+
+    __slots__ = ()
+
+    _pairs: list[tuple[_KeyType, _CovariantValueType]]
+    _last: dict[_KeyType, _CovariantValueType]
 
     def __init__(
         self,
@@ -300,136 +335,136 @@ class ImmutableMultiDict(Mapping[_KeyType, _CovariantValueType]):
         **kwargs: Any,
     ) -> None:
         assert len(args) < 2, "Too many arguments."
-
-        value: Any = args[0] if args else []
+        pairs = _pairs_of(args[0]) if args else []
         if kwargs:
-            value = ImmutableMultiDict(value).multi_items() + ImmutableMultiDict(kwargs).multi_items()
-
-        if not value:
-            items: list[tuple[Any, Any]] = []
-        elif hasattr(value, "multi_items"):
-            items = list(value.multi_items())
-        elif hasattr(value, "keys"):
-            items = list(value.items())
-        else:
-            items = list(value)
-
-        self._dict = dict(items)
-        self._list = items
+            pairs += kwargs.items()
+        self._pairs = pairs
+        self._last = dict(pairs)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # get() skips __getitem__ for speed; a subclass that redefines __getitem__ gets Mapping's get back.
+        # get() reads the storage directly; a subclass with its own __getitem__ gets Mapping's get
+        # back, so that get() goes through it as in the reference.
         if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
-            cls.get = Mapping.get  # type: ignore[method-assign,assignment]
-
-    def get(self, key: Any, default: Any = None) -> Any:
-        return self._dict.get(key, default)
+            cls.get = Mapping.get  # type: ignore[assignment]
 
     def getlist(self, key: Any) -> list[_CovariantValueType]:
-        return [item_value for item_key, item_value in self._list if item_key == key]
+        return [value for name, value in self._pairs if name == key]
 
     def keys(self) -> KeysView[_KeyType]:
-        return self._dict.keys()
+        return self._last.keys()
 
     def values(self) -> ValuesView[_CovariantValueType]:
-        return self._dict.values()
+        return self._last.values()
 
     def items(self) -> ItemsView[_KeyType, _CovariantValueType]:
-        return self._dict.items()
+        return self._last.items()
 
     def multi_items(self) -> list[tuple[_KeyType, _CovariantValueType]]:
-        return list(self._list)
+        return self._pairs.copy()
 
     def __getitem__(self, key: _KeyType) -> _CovariantValueType:
-        return self._dict[key]
+        return self._last[key]
 
     def __contains__(self, key: Any) -> bool:
-        return key in self._dict
+        return key in self._last
 
     def __iter__(self) -> Iterator[_KeyType]:
-        return iter(self._dict)
+        return iter(self._last)
 
     def __len__(self) -> int:
-        return len(self._dict)
+        return len(self._last)
 
     def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, self.__class__):
+        # Only the order among one key's values counts: a stable sort by key keeps it.
+        if not isinstance(other, type(self)):
             return False
-        # Order matters only among values of the same key.
-        return sorted(self._list, key=itemgetter(0)) == sorted(other._list, key=itemgetter(0))
+        return _by_key(self._pairs) == _by_key(other._pairs)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({self.multi_items()!r})"
+        return f"{type(self).__name__}({self._pairs!r})"
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+def _by_key(pairs: list[tuple[Any, Any]]) -> list[tuple[Any, Any]]:
+    return sorted(pairs, key=_first)
 
 
 class MultiDict(ImmutableMultiDict[Any, Any]):
     __slots__ = ()
 
+    def _drop(self, key: Any) -> list[Any]:
+        """Remove every pair of `key` from the pair list; their values, in order."""
+        dropped = [value for name, value in self._pairs if name == key]
+        if dropped:
+            self._pairs = [pair for pair in self._pairs if pair[0] != key]
+        return dropped
+
     def __setitem__(self, key: Any, value: Any) -> None:
         self.setlist(key, [value])
 
     def __delitem__(self, key: Any) -> None:
-        self._list = [(k, v) for k, v in self._list if k != key]
-        del self._dict[key]
+        del self._last[key]
+        self._drop(key)
 
     def pop(self, key: Any, default: Any = None) -> Any:
-        self._list = [(k, v) for k, v in self._list if k != key]
-        return self._dict.pop(key, default)
+        self._drop(key)
+        return self._last.pop(key, default)
 
     def popitem(self) -> tuple[Any, Any]:
-        key, value = self._dict.popitem()
-        self._list = [(k, v) for k, v in self._list if k != key]
+        key, value = self._last.popitem()
+        self._drop(key)
         return key, value
 
     def poplist(self, key: Any) -> list[Any]:
-        values = [v for k, v in self._list if k == key]
-        self.pop(key)
-        return values
+        self._last.pop(key, None)
+        return self._drop(key)
 
     def clear(self) -> None:
-        self._dict.clear()
-        self._list.clear()
+        self._pairs.clear()
+        self._last.clear()
 
     def setdefault(self, key: Any, default: Any = None) -> Any:
-        if key not in self:
-            self._dict[key] = default
-            self._list.append((key, default))
-        return self[key]
+        last = self._last
+        if key in last:
+            return last[key]
+        last[key] = default
+        self._pairs.append((key, default))
+        return default
 
     def setlist(self, key: Any, values: list[Any]) -> None:
-        if not values:
-            self.pop(key, None)
+        self._drop(key)
+        if values:
+            self._pairs.extend((key, value) for value in values)
+            self._last[key] = values[-1]
         else:
-            existing = [(k, v) for k, v in self._list if k != key]
-            self._list = existing + [(key, value) for value in values]
-            self._dict[key] = values[-1]
+            self._last.pop(key, None)
 
     def append(self, key: Any, value: Any) -> None:
-        self._list.append((key, value))
-        self._dict[key] = value
+        self._pairs.append((key, value))
+        self._last[key] = value
 
     def update(
         self,
         *args: MultiDict | Mapping[Any, Any] | list[tuple[Any, Any]],
         **kwargs: Any,
     ) -> None:
-        value = MultiDict(*args, **kwargs)
-        existing = [(k, v) for k, v in self._list if k not in value.keys()]
-        self._list = existing + value.multi_items()
-        self._dict.update(value)
+        incoming = MultiDict(*args, **kwargs)
+        replaced = incoming._last.keys()
+        self._pairs = [pair for pair in self._pairs if pair[0] not in replaced]
+        self._pairs.extend(incoming._pairs)
+        self._last.update(incoming._last)
 
 
 class QueryParams(ImmutableMultiDict[str, str]):
-    """An immutable multidict of query parameters, from a query string or from pairs."""
+    """An immutable multi-dict of query parameters, from a query string or from pairs."""
 
-    # A request's QueryParams may start out holding only its raw query string (set by requests.py):
-    # get() then scans it, and anything else parses it once, through __getattr__ on the unset slots.
-    __slots__ = ("_query",)
-
-    _query: bytes | None
+    __slots__ = ()
 
     def __init__(
         self,
@@ -437,53 +472,33 @@ class QueryParams(ImmutableMultiDict[str, str]):
         **kwargs: Any,
     ) -> None:
         assert len(args) < 2, "Too many arguments."
-
-        self._query = None
-        value = args[0] if args else []
-
-        if (type(value) is bytes or type(value) is str) and not kwargs:
-            # One pass gives both the pairs and the dict, already strings.
-            self._list, self._dict = _parse_query(value)
+        source = args[0] if args else []
+        if isinstance(source, (str, bytes)) and not kwargs:
+            # The twin parses and builds the key map in one pass (bytes are read as latin-1).
+            self._pairs, self._last = _parse_query(source)
             return
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        if isinstance(value, str):
-            items: list[tuple[str, str]] = _parse_query_string(value)
-            if not kwargs:
-                self._list = items
-                self._dict = dict(items)
-                return
-            super().__init__(items, **kwargs)
-        else:
-            super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._list = [(str(k), str(v)) for k, v in self._list]
-        self._dict = {str(k): str(v) for k, v in self._dict.items()}
-
-    def __getattr__(self, name: str) -> Any:
-        # Reached only when normal lookup fails: for _list and _dict, that means "not parsed yet".
-        if name == "_list" or name == "_dict":
-            try:
-                query = object.__getattribute__(self, "_query")
-            except AttributeError:
-                query = None
-            if query is not None:
-                self._list, self._dict = _parse_query(query)
-                self._query = None
-                return object.__getattribute__(self, name)
-        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'", name=name, obj=self)
-
-    # The twin function is the method itself: no Python frame between the caller and the scan.
-    get = _http.query_params_get
+        if isinstance(source, (str, bytes)):
+            source = _parse_query(source)[0]
+        pairs = _pairs_of(source)
+        if kwargs:
+            pairs += kwargs.items()
+        # Keys become strings after the key map is built, so that keys equal only as strings
+        # (1 and "1") resolve as the reference resolves them.
+        self._pairs = [(str(name), str(value)) for name, value in pairs]
+        self._last = {str(name): str(value) for name, value in dict(pairs).items()}
 
     def __str__(self) -> str:
-        return urlencode(self._list)
+        return urlencode(self._pairs)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}({str(self)!r})"
+        return f"{type(self).__name__}({str(self)!r})"
+
+
+# --- uploads and forms ----------------------------------------------------------------------------
 
 
 class UploadFile:
-    """An uploaded file: a spooled temporary file with async methods that keep disk I/O off the event loop."""
+    """An uploaded file: a spooled temporary file whose disk I/O runs off the event loop."""
 
     def __init__(
         self,
@@ -504,52 +519,42 @@ class UploadFile:
 
     @property
     def _in_memory(self) -> bool:
-        # A SpooledTemporaryFile that has not rolled over yet; plain file objects count as not in memory.
-        rolled_to_disk = getattr(self.file, "_rolled", True)
-        return not rolled_to_disk
+        # Only a SpooledTemporaryFile that has not rolled over is known to stay off the disk.
+        return not getattr(self.file, "_rolled", True)
 
-    def _will_roll(self, size_to_add: int) -> bool:
-        # True when the write may touch disk: the file is already on disk, or this write
-        # pushes a SpooledTemporaryFile past max_size and makes it roll over.
+    def _write_may_touch_disk(self, growth: int) -> bool:
+        # On disk already, or this write makes the spooled file roll over to disk.
         if not self._in_memory:
             return True
-        max_size: int = getattr(self.file, "_max_size", 0)
-        if not max_size:
-            return False
-        return bool(self.file.tell() + size_to_add > max_size)
+        limit = getattr(self.file, "_max_size", 0)
+        return bool(limit) and self.file.tell() + growth > limit
+
+    async def _on_file(self, in_thread: bool, operation: Callable[..., Any], *args: Any) -> Any:
+        # Memory-only operations cost less than a thread hop; anything on disk takes one.
+        if in_thread:
+            return await run_in_threadpool(operation, *args)
+        return operation(*args)
 
     async def write(self, data: bytes) -> None:
         if self.size is not None:
             self.size += len(data)
-
-        if self._will_roll(len(data)):
-            await run_in_threadpool(self.file.write, data)
-        else:
-            self.file.write(data)
+        await self._on_file(self._write_may_touch_disk(len(data)), self.file.write, data)
 
     async def read(self, size: int = -1) -> bytes:
-        if self._in_memory:
-            return self.file.read(size)
-        return await run_in_threadpool(self.file.read, size)
+        return await self._on_file(not self._in_memory, self.file.read, size)  # type: ignore[no-any-return]
 
     async def seek(self, offset: int) -> None:
-        if self._in_memory:
-            self.file.seek(offset)
-        else:
-            await run_in_threadpool(self.file.seek, offset)
+        await self._on_file(not self._in_memory, self.file.seek, offset)
 
     async def close(self) -> None:
-        if self._in_memory:
-            self.file.close()
-        else:
-            await run_in_threadpool(self.file.close)
+        await self._on_file(not self._in_memory, self.file.close)
 
     def __repr__(self) -> str:
-        return f"{self.__class__.__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
+        return f"{type(self).__name__}(filename={self.filename!r}, size={self.size!r}, headers={self.headers!r})"
 
 
 class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
-    """An immutable multidict of form fields; file fields are UploadFile."""
+    """An immutable multi-dict of form fields; file fields are `UploadFile`s."""
 
     __slots__ = ()
 
@@ -561,17 +566,25 @@ class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
         super().__init__(*args, **kwargs)
 
     async def close(self) -> None:
-        for _, value in self.multi_items():
-            if isinstance(value, UploadFile):
-                await value.close()
+        for upload in self._last.values():
+            if isinstance(upload, UploadFile):
+                await upload.close()
 
 
-class Headers(Mapping[str, str]):
-    """An immutable, case-insensitive multidict over the raw ASGI header list, decoded on access."""
+# --- headers --------------------------------------------------------------------------------------
 
-    __slots__ = ("_list",)
 
-    _list: list[tuple[bytes, bytes]]
+def _latin1_pair(name: str, value: str) -> tuple[bytes, bytes]:
+    return name.lower().encode("latin-1"), value.encode("latin-1")
+
+
+class Headers(HeaderList, Mapping[str, str]):
+    """An immutable, case-insensitive multi-dict over a raw ASGI header list, decoded on access.
+
+    Lookups (`get`, `[]`, `in`, `getlist`, `len`) are the twin `HeaderList`'s, over `_raw`.
+    """
+
+    __slots__ = ()
 
     def __init__(
         self,
@@ -582,158 +595,141 @@ class Headers(Mapping[str, str]):
         if headers is not None:
             assert raw is None, 'Cannot set both "headers" and "raw".'
             assert scope is None, 'Cannot set both "headers" and "scope".'
-            self._list = [(key.lower().encode("latin-1"), value.encode("latin-1")) for key, value in headers.items()]
+            self._raw = [_latin1_pair(name, value) for name, value in headers.items()]
         elif raw is not None:
             assert scope is None, 'Cannot set both "raw" and "scope".'
-            self._list = raw
+            self._raw = raw
         elif scope is not None:
-            # Our own copy, written back so later mutations through the scope stay in step.
-            self._list = scope["headers"] = list(scope["headers"])
+            # A list of our own, put back into the scope so that later changes through either agree.
+            self._raw = scope["headers"] = list(scope["headers"])
         else:
-            self._list = []
-
-    @property
-    def raw(self) -> list[tuple[bytes, bytes]]:
-        # A copy: an immutable Headers must not hand out its (possibly shared) list.
-        return list(self._list)
-
-    def keys(self) -> list[str]:  # type: ignore[override]
-        return [key.decode("latin-1") for key, _ in self._list]
-
-    def values(self) -> list[str]:  # type: ignore[override]
-        return [value.decode("latin-1") for _, value in self._list]
-
-    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
-        return [(key.decode("latin-1"), value.decode("latin-1")) for key, value in self._list]
+            self._raw = []
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        # get() skips __getitem__ for speed; a subclass that redefines __getitem__ gets Mapping's get back.
+        # As ImmutableMultiDict: a subclass's own __getitem__ is what its get() must go through.
         if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
-            cls.get = Mapping.get  # type: ignore[method-assign,assignment]
+            cls.get = Mapping.get  # type: ignore[assignment]
 
-    def getlist(self, key: str) -> list[str]:
-        return cast(list[str], _header_getlist(self._list, key))
+    @property
+    def raw(self) -> list[tuple[bytes, bytes]]:
+        # A copy: the list may be shared with the scope, and this view is read-only.
+        return list(self._raw)
+
+    def keys(self) -> list[str]:  # type: ignore[override]
+        return [name.decode("latin-1") for name, _ in self._raw]
+
+    def values(self) -> list[str]:  # type: ignore[override]
+        return [value.decode("latin-1") for _, value in self._raw]
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self._raw]
 
     def mutablecopy(self) -> MutableHeaders:
-        return MutableHeaders(raw=self._list[:])
-
-    # The twin functions are the methods themselves: no Python frame between the caller and the scan.
-    get = _http.headers_get
-    __getitem__ = _http.headers_getitem
-
-    def __contains__(self, key: Any) -> bool:
-        return cast(bool, _header_contains(self._list, key))
+        return MutableHeaders(raw=list(self._raw))
 
     def __iter__(self) -> Iterator[Any]:
         return iter(self.keys())
 
-    def __len__(self) -> int:
-        return len(self._list)
-
     def __eq__(self, other: Any) -> bool:
-        if not isinstance(other, Headers):
-            return False
-        return sorted(self._list) == sorted(other._list)
+        return isinstance(other, Headers) and sorted(self._raw) == sorted(other._raw)
 
     __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
-        class_name = self.__class__.__name__
-        as_dict = dict(self.items())
-        if len(as_dict) == len(self):
-            return f"{class_name}({as_dict!r})"
-        return f"{class_name}(raw={self.raw!r})"
+        decoded = self.items()
+        as_dict = dict(decoded)
+        # A dict would hide repeated names: show the raw list then.
+        if len(as_dict) == len(decoded):
+            return f"{type(self).__name__}({as_dict!r})"
+        return f"{type(self).__name__}(raw={self.raw!r})"
 
 
 class MutableHeaders(Headers):
     __slots__ = ()
 
     def __setitem__(self, key: str, value: str) -> None:
-        """Set the header, replacing the first occurrence and dropping any others."""
-        set_key = key.lower().encode("latin-1")
-        set_value = value.encode("latin-1")
-
-        found_indexes: list[int] = []
-        for idx, (item_key, _) in enumerate(self._list):
-            if item_key == set_key:
-                found_indexes.append(idx)
-
-        for idx in reversed(found_indexes[1:]):
-            del self._list[idx]
-
-        if found_indexes:
-            self._list[found_indexes[0]] = (set_key, set_value)
-        else:
-            self._list.append((set_key, set_value))
+        """Set a header: the first of that name is replaced in place, any others removed."""
+        pair = _latin1_pair(key, value)
+        name = pair[0]
+        raw = self._raw
+        at = next((index for index, item in enumerate(raw) if item[0] == name), None)
+        if at is None:
+            raw.append(pair)
+            return
+        raw[at] = pair
+        # In place: the list may be the scope's own.
+        raw[at + 1 :] = [item for item in raw[at + 1 :] if item[0] != name]
 
     def __delitem__(self, key: str) -> None:
-        del_key = key.lower().encode("latin-1")
-        # In place: the list may be the scope's own header list.
-        self._list[:] = [item for item in self._list if item[0] != del_key]
+        name = key.lower().encode("latin-1")
+        self._raw[:] = [item for item in self._raw if item[0] != name]
 
     def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
-        if not isinstance(other, Mapping):
-            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
+        _require_mapping(other)
         self.update(other)
         return self
 
     def __or__(self, other: Mapping[str, str]) -> MutableHeaders:
-        if not isinstance(other, Mapping):
-            raise TypeError(f"Expected a mapping but got {other.__class__.__name__}")
-        new = self.mutablecopy()
-        new.update(other)
-        return new
+        _require_mapping(other)
+        merged = self.mutablecopy()
+        merged.update(other)
+        return merged
 
     @property
     def raw(self) -> list[tuple[bytes, bytes]]:
-        return self._list
+        return self._raw  # type: ignore[no-any-return]
 
     def setdefault(self, key: str, value: str) -> str:
-        set_key = key.lower().encode("latin-1")
-        set_value = value.encode("latin-1")
-        for item_key, item_value in self._list:
-            if item_key == set_key:
-                return item_value.decode("latin-1")
-        self._list.append((set_key, set_value))
+        pair = _latin1_pair(key, value)
+        for name, existing in self._raw:
+            if name == pair[0]:
+                return existing.decode("latin-1")  # type: ignore[no-any-return]
+        self._raw.append(pair)
         return value
 
     def update(self, other: Mapping[str, str]) -> None:  # type: ignore[override]
-        for key, val in other.items():
-            self[key] = val
+        for key, value in other.items():
+            self[key] = value
 
     def append(self, key: str, value: str) -> None:
-        """Add a header without replacing existing ones of the same name."""
-        self._list.append((key.lower().encode("latin-1"), value.encode("latin-1")))
+        """Add a header, keeping any others of the same name."""
+        self._raw.append(_latin1_pair(key, value))
 
     def add_vary_header(self, vary: str) -> None:
-        existing = self.getlist("vary")
-        if existing:
-            vary = ", ".join([*existing, vary])
-        self["vary"] = vary
+        self["vary"] = ", ".join([*self.getlist("vary"), vary])
+
+
+def _require_mapping(other: Any) -> None:
+    if not isinstance(other, Mapping):
+        raise TypeError(f"Expected a mapping but got {type(other).__name__}")
+
+
+# --- state ----------------------------------------------------------------------------------------
 
 
 class State:
-    """An attribute bag for app and request state; also readable as a mapping."""
+    """An attribute bag for app and request state: `state.x` is `state["x"]`, both over one dict."""
 
     _state: dict[str, Any]
 
     def __init__(self, state: dict[str, Any] | None = None):
-        if state is None:
-            state = {}
-        super().__setattr__("_state", state)
-
-    def __setattr__(self, key: Any, value: Any) -> None:
-        self._state[key] = value
+        object.__setattr__(self, "_state", {} if state is None else state)
 
     def __getattr__(self, key: Any) -> Any:
-        try:
-            return self._state[key]
-        except KeyError:
-            raise AttributeError(f"'{self.__class__.__name__}' object has no attribute '{key}'")
+        # Only reached for names that are not real attributes; "_state" itself is one until set.
+        if key != "_state":
+            try:
+                return self[key]
+            except KeyError:
+                pass
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{key}'")
+
+    def __setattr__(self, key: Any, value: Any) -> None:
+        self[key] = value
 
     def __delattr__(self, key: Any) -> None:
-        del self._state[key]
+        del self[key]
 
     def __getitem__(self, key: str) -> Any:
         return self._state[key]

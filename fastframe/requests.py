@@ -1,5 +1,13 @@
+"""Requests and what they share with WebSocket sessions: a view of the ASGI scope and channels.
+
+Everything is read lazily from the scope and kept once read. The per-connection fields live in
+the twin type `speedups.http.Connection`: compiled, a new instance has them all None already,
+so the router makes the endpoint's Request by setting just the scope and the two channels.
+"""
+
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, cast
@@ -15,9 +23,17 @@ from fastframe.formparsers import FormParser, MultiPartException, MultiPartParse
 from fastframe.types import Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
+    from fastframe._pure.http import Connection
     from fastframe.applications import Starlette
     from fastframe.routing import Router
+else:
+    Connection = speedups.http.Connection
 
+_http = speedups.http
+_parse_cookie = _http.parse_cookie
+_cookies_from_headers = _http.cookies_from_headers
+# Decodes with orjson where that provably gives json.loads's answer.
+_json_loads: Callable[[bytes], Any] = speedups.jsonenc.loads
 
 SERVER_PUSH_HEADERS_TO_COPY = {
     "accept",
@@ -26,24 +42,13 @@ SERVER_PUSH_HEADERS_TO_COPY = {
     "cache-control",
     "user-agent",
 }
-
-_parse_cookie = speedups.http.parse_cookie
-_cookies_from_headers = speedups.http.cookies_from_headers
-_parse_query = speedups.http.parse_query
-# Per-request objects are made without calling __init__: its argument checks are the costly part.
-_new = object.__new__
-# Compiled, a QueryParams.get() scan of the raw query string costs less than parsing it all;
-# pure, the one full parse is cheaper.
-_LAZY_QUERY: bool = speedups.COMPILED.get("http", False)
+# The same names in a fixed order, so that a push promise's headers do not depend on hashing.
+_PUSH_HEADERS = tuple(sorted(SERVER_PUSH_HEADERS_TO_COPY))
 
 
 def cookie_parser(cookie_string: str) -> dict[str, str]:
     """Parse a Cookie header the lenient way browsers send it, not by RFC 6265's strict grammar."""
-    return _parse_cookie(cookie_string)  # type: ignore[no-any-return]
-
-
-# The hot-path twin decodes with orjson where that provably gives json.loads's answer.
-_json_loads: Callable[[bytes], Any] = speedups.jsonenc.loads
+    return _parse_cookie(cookie_string)
 
 
 class ClientDisconnect(Exception):
@@ -53,31 +58,65 @@ class ClientDisconnect(Exception):
 StateT = TypeVar("StateT", bound=Mapping[str, Any] | State, default=State)
 
 
-class HTTPConnection(Mapping[str, Any], Generic[StateT]):
-    """What HTTP requests and WebSocket sessions share: the scope, read lazily and cached."""
+def _base_url_of(scope: Scope) -> URL:
+    """The URL of the application's root: the mount point, with a trailing slash, no query."""
+    root: str = scope.get("app_root_path", scope.get("root_path", ""))
+    if not root.endswith("/"):
+        root += "/"
+    return URL(scope={**scope, "path": root, "query_string": b""})
 
-    # "__dict__" keeps arbitrary attribute assignment working, as users and middleware rely on it.
-    __slots__ = (
-        "scope",
-        "_url",
-        "_base_url",
-        "_headers",
-        "_query_params",
-        "_cookies",
-        "_state",
-        "__dict__",
-        "__weakref__",
-    )
+
+def _merged_cookies(headers: Headers) -> dict[str, str]:
+    # Every Cookie header counts (HTTP/2 sends one per cookie); a later name wins.
+    if type(headers) is Headers or type(headers) is MutableHeaders:
+        return _cookies_from_headers(headers._raw)
+    values = headers.getlist("cookie")
+    return _parse_cookie("; ".join(values)) if values else {}
+
+
+async def empty_receive() -> NoReturn:
+    raise RuntimeError("Receive channel has not been made available")
+
+
+async def empty_send(message: Message) -> NoReturn:
+    raise RuntimeError("Send channel has not been made available")
+
+
+class HTTPConnection(Connection, Mapping[str, Any], Generic[StateT]):
+    """What HTTP requests and WebSocket sessions share: the scope, read lazily and kept."""
+
+    # __dict__: users and middleware set attributes of their own on requests.
+    __slots__ = ("__dict__", "__weakref__")
+    # Two connections are never equal just because their scopes are.
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__  # type: ignore[assignment]
+
+    # The fields of the twin type, for type checkers.
+    scope: Scope
+    _receive: Receive
+    _send: Send
+    _url: URL | None
+    _base_url: URL | None
+    _headers: Headers | None
+    _query_params: QueryParams | None
+    _cookies: dict[str, str] | None
+    _state: Any
+    _form: FormData | None
+    _stream_consumed: bool
+    _is_disconnected: bool
 
     def __init__(self, scope: Scope, receive: Receive | None = None) -> None:
         assert scope["type"] in ("http", "websocket")
+        self._open(scope, empty_receive, empty_send)
+
+    def _open(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Every field set: the compiled twin starts its caches at None, the pure one does not."""
         self.scope = scope
-        self._url: URL | None = None
-        self._base_url: URL | None = None
-        self._headers: Headers | None = None
-        self._query_params: QueryParams | None = None
-        self._cookies: dict[str, str] | None = None
-        self._state: Any = None
+        self._receive = receive
+        self._send = send
+        self._url = self._base_url = self._headers = self._query_params = None
+        self._cookies = self._state = self._form = None
+        self._stream_consumed = self._is_disconnected = False
 
     def __getitem__(self, key: str) -> Any:
         return self.scope[key]
@@ -88,104 +127,68 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
     def __len__(self) -> int:
         return len(self.scope)
 
-    # Identity semantics: two connections over equal scopes are still different connections.
-    __eq__ = object.__eq__
-    __hash__ = object.__hash__  # type: ignore[assignment]
-
     @property
     def app(self) -> Any:
         return self.scope["app"]
 
     @property
     def url(self) -> URL:
-        url = self._url
-        if url is None:
-            url = self._url = URL(scope=self.scope)
-        return url
+        if self._url is None:
+            self._url = URL(scope=self.scope)
+        return self._url
 
     @property
     def base_url(self) -> URL:
-        base_url = self._base_url
-        if base_url is None:
-            scope = dict(self.scope)
-            app_root_path = scope.get("app_root_path", scope.get("root_path", ""))
-            path = app_root_path if app_root_path.endswith("/") else app_root_path + "/"
-            scope["path"] = path
-            scope["query_string"] = b""
-            scope["root_path"] = app_root_path
-            base_url = self._base_url = URL(scope=scope)
-        return base_url
+        if self._base_url is None:
+            self._base_url = _base_url_of(self.scope)
+        return self._base_url
 
     @property
     def headers(self) -> Headers:
         headers = self._headers
         if headers is None:
-            # Headers(scope=...) without the call: our own copy, written back to the scope.
-            headers = _new(Headers)
+            # As Headers(scope=...): a list of our own, put back into the scope.
             scope = self.scope
-            headers._list = scope["headers"] = list(scope["headers"])
-            self._headers = headers
+            headers = self._headers = Headers.adopt(list(scope["headers"]))
+            scope["headers"] = headers._raw
         return headers
 
     @property
     def query_params(self) -> QueryParams:
-        query_params = self._query_params
-        if query_params is None:
-            query_string = self.scope["query_string"]
-            if type(query_string) is bytes:
-                query_params = _new(QueryParams)
-                if _LAZY_QUERY:
-                    query_params._query = query_string
-                else:
-                    query_params._query = None
-                    query_params._list, query_params._dict = _parse_query(query_string)
-            else:
-                query_params = QueryParams(query_string)
-            self._query_params = query_params
-        return query_params
+        params = self._query_params
+        if params is None:
+            query = self.scope["query_string"]
+            # From bytes, as the server sends it, the twin may answer get() without parsing it all.
+            params = QueryParams.from_query(query) if type(query) is bytes else QueryParams(query)
+            self._query_params = params
+        return params
 
     @property
     def path_params(self) -> dict[str, Any]:
-        return self.scope.get("path_params", {})  # type: ignore[no-any-return]
+        return self.scope.get("path_params", {})
 
     @property
     def cookies(self) -> dict[str, str]:
-        cookies = self._cookies
-        if cookies is None:
-            # Read through self.headers, as the reference does (a subclass may redefine it).
-            headers = self.headers
-            header_type = type(headers)
-            if header_type is Headers or header_type is MutableHeaders:
-                # Several Cookie headers (HTTP/2 splits them) read as one list, later names winning.
-                cookies = _cookies_from_headers(headers._list)
-            else:
-                values = headers.getlist("cookie")
-                if not values:
-                    cookies = {}
-                elif len(values) == 1:
-                    cookies = _parse_cookie(values[0])
-                else:
-                    cookies = _parse_cookie("; ".join(values))
-            self._cookies = cookies
-        return cookies
+        if self._cookies is None:
+            # Through self.headers, which a subclass may redefine.
+            self._cookies = _merged_cookies(self.headers)
+        return self._cookies
 
     @property
     def client(self) -> Address | None:
-        host_port = self.scope.get("client")
-        if host_port is not None:
-            return Address(*host_port)
-        return None
+        peer = self.scope.get("client")
+        return None if peer is None else Address(*peer)
 
     @property
     def session(self) -> dict[str, Any]:
         assert "session" in self.scope, "SessionMiddleware must be installed to access request.session"
         session = self.scope["session"]
         if type(session) is not dict:
-            # SessionMiddleware's session records reads, so it can answer with "Vary: Cookie".
-            mark_accessed = getattr(session, "mark_accessed", None)
-            if mark_accessed is not None:
-                mark_accessed()
-        return session  # type: ignore[no-any-return]
+            # SessionMiddleware's session notes that it was read, to answer with "Vary: Cookie".
+            noted = getattr(session, "mark_accessed", None)
+            if noted is not None:
+                noted()
+        return session
 
     @property
     def auth(self) -> Any:
@@ -199,50 +202,28 @@ class HTTPConnection(Mapping[str, Any], Generic[StateT]):
 
     @property
     def state(self) -> StateT:
-        state = self._state
-        if state is None:
-            state = self._state = State(self.scope.setdefault("state", {}))
-        return cast(StateT, state)
+        if self._state is None:
+            self._state = State(self.scope.setdefault("state", {}))
+        return cast(StateT, self._state)
 
     def url_for(self, name: str, /, **path_params: Any) -> URL:
-        url_path_provider: Router | Starlette | None = self.scope.get("router") or self.scope.get("app")
-        if url_path_provider is None:
+        provider: Router | Starlette | None = self.scope.get("router") or self.scope.get("app")
+        if provider is None:
             raise RuntimeError("The `url_for` method can only be used inside a Starlette application or with a router.")
-        url_path = url_path_provider.url_path_for(name, **path_params)
-        return url_path.make_absolute_url(base_url=self.base_url)
-
-
-async def empty_receive() -> NoReturn:
-    raise RuntimeError("Receive channel has not been made available")
-
-
-async def empty_send(message: Message) -> NoReturn:
-    raise RuntimeError("Send channel has not been made available")
+        return provider.url_path_for(name, **path_params).make_absolute_url(base_url=self.base_url)
 
 
 class Request(HTTPConnection[StateT]):
-    # "_body" and "_json" stay unset until read: hasattr(request, "_body") is how callers ask.
-    __slots__ = ("_receive", "_send", "_stream_consumed", "_is_disconnected", "_form", "_body", "_json")
+    # "_body" and "_json" have no value until read: `hasattr(request, "_body")` tells whether the
+    # body was read.
+    __slots__ = ("_body", "_json")
 
-    _form: FormData | None
     _body: bytes
     _json: Any
 
     def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
-        # HTTPConnection.__init__ inlined: this runs once per request.
         assert scope["type"] == "http"
-        self.scope = scope
-        self._url = None
-        self._base_url = None
-        self._headers = None
-        self._query_params = None
-        self._cookies = None
-        self._state = None
-        self._receive = receive
-        self._send = send
-        self._stream_consumed = False
-        self._is_disconnected = False
-        self._form = None
+        self._open(scope, receive, send)
 
     @property
     def method(self) -> str:
@@ -252,24 +233,34 @@ class Request(HTTPConnection[StateT]):
     def receive(self) -> Receive:
         return self._receive
 
+    async def _next_chunk(self) -> bytes:
+        """The next piece of the body (b"" for messages without one); marks the end when it comes."""
+        message = await self._receive()
+        kind = message["type"]
+        if kind == "http.request":
+            if not message.get("more_body", False):
+                self._stream_consumed = True
+            return message.get("body", b"")
+        if kind == "http.disconnect":
+            self._is_disconnected = True
+            raise ClientDisconnect()
+        return b""
+
     async def stream(self) -> AsyncGenerator[bytes, None]:
-        if hasattr(self, "_body"):
-            yield self._body
+        try:
+            body = self._body
+        except AttributeError:
+            pass
+        else:
+            yield body
             yield b""
             return
         if self._stream_consumed:
             raise RuntimeError("Stream consumed")
         while not self._stream_consumed:
-            message = await self._receive()
-            if message["type"] == "http.request":
-                body = message.get("body", b"")
-                if not message.get("more_body", False):
-                    self._stream_consumed = True
-                if body:
-                    yield body
-            elif message["type"] == "http.disconnect":
-                self._is_disconnected = True
-                raise ClientDisconnect()
+            chunk = await self._next_chunk()
+            if chunk:
+                yield chunk
         yield b""
 
     async def body(self) -> bytes:
@@ -277,28 +268,17 @@ class Request(HTTPConnection[StateT]):
             return self._body
         except AttributeError:
             pass
-        # Same protocol as stream(), without an async generator per request.
-        if self._stream_consumed:
-            raise RuntimeError("Stream consumed")
-        chunks: list[bytes] = []
-        receive = self._receive
-        while not self._stream_consumed:
-            message = await receive()
-            message_type = message["type"]
-            if message_type == "http.request":
-                chunk = message.get("body", b"")
-                if not message.get("more_body", False):
-                    self._stream_consumed = True
-                if chunk:
-                    chunks.append(chunk)
-            elif message_type == "http.disconnect":
-                self._is_disconnected = True
-                raise ClientDisconnect()
-        if len(chunks) == 1:
-            body = bytes(chunks[0])
+        chunks = []
+        if type(self).stream is Request.stream:
+            # The same reads as stream(), without an async generator per request.
+            if self._stream_consumed:
+                raise RuntimeError("Stream consumed")
+            while not self._stream_consumed:
+                chunks.append(await self._next_chunk())
         else:
-            body = b"".join(chunks)
-        self._body = body
+            # A subclass's own stream() is what the body is made of.
+            chunks = [chunk async for chunk in self.stream()]
+        self._body = body = b"".join(chunks)
         return body
 
     async def json(self) -> Any:
@@ -309,6 +289,15 @@ class Request(HTTPConnection[StateT]):
         self._json = _json_loads(await self.body())
         return self._json
 
+    def _form_parser(self, content_type: bytes, stream: Any, limits: dict[str, Any]) -> Any:
+        if content_type == b"multipart/form-data":
+            return MultiPartParser(self.headers, stream, **limits)
+        if content_type == b"application/x-www-form-urlencoded":
+            return FormParser(
+                self.headers, stream, max_fields=limits["max_fields"], max_part_size=limits["max_part_size"]
+            )
+        return None
+
     async def _get_form(
         self,
         *,
@@ -316,37 +305,24 @@ class Request(HTTPConnection[StateT]):
         max_fields: int | float = 1000,
         max_part_size: int = 1024 * 1024,
     ) -> FormData:
-        if self._form is None:
-            assert parse_options_header is not None, (
-                "The `python-multipart` library must be installed to use form parsing."
-            )
-            content_type_header = self.headers.get("Content-Type")
-            content_type, _ = parse_options_header(content_type_header)
-            parser: MultiPartParser | FormParser
-            if content_type == b"multipart/form-data" or content_type == b"application/x-www-form-urlencoded":
-                # aclosing: a parse that stops early must not leave the body generator suspended.
-                async with aclosing(self.stream()) as stream:
-                    try:
-                        if content_type == b"multipart/form-data":
-                            parser = MultiPartParser(
-                                self.headers,
-                                stream,
-                                max_files=max_files,
-                                max_fields=max_fields,
-                                max_part_size=max_part_size,
-                            )
-                        else:
-                            parser = FormParser(
-                                self.headers, stream, max_fields=max_fields, max_part_size=max_part_size
-                            )
-                        self._form = await parser.parse()
-                    except MultiPartException as exc:
-                        # Inside an application the error is the client's: a 400, not a 500.
-                        if "app" in self.scope:
-                            raise HTTPException(status_code=400, detail=exc.message)
-                        raise exc
-            else:
+        if self._form is not None:
+            return self._form
+        assert parse_options_header is not None, "The `python-multipart` library must be installed to use form parsing."
+        content_type, _ = parse_options_header(self.headers.get("Content-Type"))
+        limits = {"max_files": max_files, "max_fields": max_fields, "max_part_size": max_part_size}
+        # aclosing: a parse that stops early must not leave the body generator suspended.
+        async with aclosing(self.stream()) as stream:
+            parser = self._form_parser(content_type, stream, limits)
+            if parser is None:
                 self._form = FormData()
+                return self._form
+            try:
+                self._form = await parser.parse()
+            except MultiPartException as exc:
+                # Inside an application a malformed form is the client's error.
+                if "app" in self.scope:
+                    raise HTTPException(status_code=400, detail=exc.message)
+                raise
         return self._form
 
     def form(
@@ -365,30 +341,58 @@ class Request(HTTPConnection[StateT]):
             await self._form.close()
 
     async def is_disconnected(self) -> bool:
-        if not self._is_disconnected:
-            message: Message = {}
-            # A pre-cancelled scope turns receive() into a poll: it returns only what is already queued.
-            with anyio.CancelScope() as cs:
-                cs.cancel()
-                message = await self._receive()
-            if message.get("type") == "http.disconnect":
-                self._is_disconnected = True
+        if self._is_disconnected:
+            return True
+        receive = replay = self._receive
+        if type(replay) is _Replay:
+            receive = replay.receive
+        # A receive() in an already-cancelled scope only returns a message that is waiting.
+        message: Message = {}
+        with anyio.CancelScope() as poll:
+            poll.cancel()
+            message = await receive()
+        kind = message.get("type")
+        if kind == "http.disconnect":
+            self._is_disconnected = True
+        elif kind == "http.request" and not self._stream_consumed:
+            # The body must not lose a chunk to a disconnect check: the stream receives it later.
+            if type(replay) is not _Replay:
+                replay = self._receive = _Replay(receive)
+            replay.pending.append(message)
         return self._is_disconnected
 
     async def send_push_promise(self, path: str) -> None:
-        if "http.response.push" in self.scope.get("extensions", {}):
-            raw_headers: list[tuple[bytes, bytes]] = []
-            for name in SERVER_PUSH_HEADERS_TO_COPY:
-                for value in self.headers.getlist(name):
-                    raw_headers.append((name.encode("latin-1"), value.encode("latin-1")))
-            await self._send({"type": "http.response.push", "path": path, "headers": raw_headers})
+        if "http.response.push" not in self.scope.get("extensions", {}):
+            return
+        headers = self.headers
+        pushed = [
+            (name.encode("latin-1"), value.encode("latin-1"))
+            for name in _PUSH_HEADERS
+            for value in headers.getlist(name)
+        ]
+        await self._send({"type": "http.response.push", "path": path, "headers": pushed})
 
     async def send_early_hints(self, link: str, /, *additional_links: str) -> None:
-        if "http.response.early_hint" in self.scope.get("extensions", {}):
-            links = [link.encode("latin-1")]
-            links.extend(extra.encode("latin-1") for extra in additional_links)
-            await self._send({"type": "http.response.early_hint", "links": links})
+        if "http.response.early_hint" not in self.scope.get("extensions", {}):
+            return
+        links = [each.encode("latin-1") for each in (link, *additional_links)]
+        await self._send({"type": "http.response.early_hint", "links": links})
 
 
-# fastframe._dispatch makes the endpoint's Request through speedups.http.new_request.
-speedups.http.configure_request(Request)
+class _Replay:
+    """A receive channel that first gives back the messages is_disconnected() took from `receive`."""
+
+    __slots__ = ("pending", "receive")
+
+    def __init__(self, receive: Receive) -> None:
+        self.pending: deque[Message] = deque()
+        self.receive = receive
+
+    async def __call__(self) -> Message:
+        if self.pending:
+            return self.pending.popleft()
+        return await self.receive()
+
+
+# The router makes the endpoint's Request through speedups.http.new_request.
+_http.configure_request(Request)

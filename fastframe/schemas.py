@@ -1,10 +1,8 @@
-"""OpenAPI schemas assembled from YAML in endpoint docstrings."""
-
 from __future__ import annotations
 
 import inspect
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NamedTuple
 
 from fastframe.requests import Request
@@ -16,9 +14,22 @@ try:
 except ModuleNotFoundError:  # pragma: no cover - pyyaml is in the full extra
     yaml = None  # type: ignore[assignment]
 
-# The methods an HTTPEndpoint class may document, in the order they are listed.
-_ENDPOINT_METHODS = ("get", "post", "put", "patch", "delete", "options")
-_CONVERTOR_SUFFIX = re.compile(r":\w+}")
+# The operations of an OpenAPI path item an HTTPEndpoint's methods describe, in the order listed.
+_OPERATIONS = ("get", "post", "put", "patch", "delete", "options", "query")
+_CONVERTOR = re.compile(r":\w+(?=})")  # the ":int" of "{id:int}"
+_VERSION = re.compile(r"(\d+)\.(\d+)")
+
+
+class EndpointInfo(NamedTuple):
+    path: str
+    http_method: str
+    func: Callable[..., Any]
+
+
+def _describes_query(version: Any) -> bool:
+    """The "query" operation exists from OpenAPI 3.2 on; a version that does not parse predates it."""
+    found = _VERSION.match(str(version))
+    return found is not None and (int(found[1]), int(found[2])) >= (3, 2)
 
 
 class OpenAPIResponse(Response):
@@ -30,56 +41,50 @@ class OpenAPIResponse(Response):
         return yaml.dump(content, default_flow_style=False).encode("utf-8")
 
 
-class EndpointInfo(NamedTuple):
-    path: str
-    http_method: str
-    func: Callable[..., Any]
-
-
 class BaseSchemaGenerator:
     def get_schema(self, routes: list[BaseRoute]) -> dict[str, Any]:
         raise NotImplementedError()  # pragma: no cover
 
     def get_endpoints(self, routes: list[BaseRoute]) -> list[EndpointInfo]:
-        """Every documented (path, method, function) reachable through the routes, mounts included."""
-        endpoints: list[EndpointInfo] = []
+        return list(self._walk(routes, ""))
+
+    def _walk(self, routes: list[BaseRoute], prefix: str) -> Iterator[EndpointInfo]:
         for route in routes:
-            if isinstance(route, Mount | Host):
-                children = route.routes or []
-                prefix = self._remove_converter(route.path) if isinstance(route, Mount) else ""
-                endpoints.extend(
-                    EndpointInfo(prefix + info.path, info.http_method, info.func)
-                    for info in self.get_endpoints(children)
-                )
+            if isinstance(route, Mount):
+                yield from self._walk(route.routes, prefix + self._remove_converter(route.path))
+            elif isinstance(route, Host):
+                # A host adds nothing to the path.
+                yield from self._walk(route.routes, prefix)
             elif isinstance(route, Route) and route.include_in_schema:
-                path = self._remove_converter(route.path)
-                if inspect.isfunction(route.endpoint) or inspect.ismethod(route.endpoint):
-                    for method in route.methods or ["GET"]:
-                        if method == "HEAD":
-                            continue
-                        endpoints.append(EndpointInfo(path, method.lower(), route.endpoint))
-                else:
-                    for method in _ENDPOINT_METHODS:
-                        if hasattr(route.endpoint, method):
-                            endpoints.append(EndpointInfo(path, method, getattr(route.endpoint, method)))
-        return endpoints
+                yield from self._operations(prefix + self._remove_converter(route.path), route.endpoint, route.methods)
+
+    def _operations(self, path: str, endpoint: Any, methods: set[str] | None) -> Iterator[EndpointInfo]:
+        if inspect.isfunction(endpoint) or inspect.ismethod(endpoint):
+            # One function serves every method of the route; HEAD is GET's and gets no entry.
+            for method in methods or ():
+                if method != "HEAD":
+                    yield EndpointInfo(path, method.lower(), endpoint)
+            return
+        # A class (an HTTPEndpoint) describes each operation with the method of that name.
+        for operation in _OPERATIONS:
+            handler = getattr(endpoint, operation, None)
+            if handler is not None:
+                yield EndpointInfo(path, operation, handler)
 
     def _remove_converter(self, path: str) -> str:
-        """`/users/{id:int}` is documented as `/users/{id}`."""
-        return _CONVERTOR_SUFFIX.sub("}", path)
+        return _CONVERTOR.sub("", path)
 
     def parse_docstring(self, func_or_method: Callable[..., Any]) -> dict[str, Any]:
-        """The YAML mapping after the last `---` of a docstring (or all of it); {} when there is none."""
         docstring = func_or_method.__doc__
         if not docstring:
             return {}
         assert yaml is not None, "`pyyaml` must be installed to use parse_docstring."
+        # Prose for people may come first; the YAML is what follows the last "---".
         parsed = yaml.safe_load(docstring.split("---")[-1])
         return parsed if isinstance(parsed, dict) else {}
 
     def OpenAPIResponse(self, request: Request) -> Response:
-        routes = request.app.routes
-        return OpenAPIResponse(self.get_schema(routes=routes))
+        return OpenAPIResponse(self.get_schema(routes=request.app.routes))
 
 
 class SchemaGenerator(BaseSchemaGenerator):
@@ -87,11 +92,18 @@ class SchemaGenerator(BaseSchemaGenerator):
         self.base_schema = base_schema
 
     def get_schema(self, routes: list[BaseRoute]) -> dict[str, Any]:
+        # A shallow copy: a "paths" mapping given in the base schema is filled in place.
         schema = dict(self.base_schema)
         schema.setdefault("paths", {})
-        for endpoint in self.get_endpoints(routes):
-            parsed = self.parse_docstring(endpoint.func)
-            if not parsed:
+        paths = schema["paths"]
+        query = _describes_query(schema.get("openapi"))
+        for path, operation, func in self.get_endpoints(routes):
+            if operation == "query" and not query:
                 continue
-            schema["paths"].setdefault(endpoint.path, {})[endpoint.http_method] = parsed
+            described = self.parse_docstring(func)
+            if not described:
+                continue
+            if path not in paths:
+                paths[path] = {}
+            paths[path][operation] = described
         return schema

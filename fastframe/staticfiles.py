@@ -1,5 +1,3 @@
-"""Serving files from directories and packages, with no way out of them."""
-
 from __future__ import annotations
 
 import errno
@@ -9,7 +7,6 @@ import stat
 from email.utils import parsedate
 from typing import Union
 
-import anyio
 import anyio.to_thread
 
 from fastframe._utils import get_route_path
@@ -21,15 +18,36 @@ from fastframe.websockets import WebSocketClose
 
 PathLike = Union[str, "os.PathLike[str]"]
 
+_READ_METHODS = ("GET", "HEAD")
+# Lookups that fail for these reasons are a path that names nothing servable, not a server fault:
+# too long a name, or a symlink loop (a link to itself, or a cycle).
+_NOTHING_THERE = (errno.ENAMETOOLONG, errno.ELOOP)
+
 
 class NotModifiedResponse(Response):
     NOT_MODIFIED_HEADERS = ("cache-control", "content-location", "date", "etag", "expires", "vary")
 
     def __init__(self, headers: Headers):
-        super().__init__(
-            status_code=304,
-            headers={name: value for name, value in headers.items() if name in self.NOT_MODIFIED_HEADERS},
-        )
+        kept = {name: value for name, value in headers.items() if name in self.NOT_MODIFIED_HEADERS}
+        super().__init__(status_code=304, headers=kept)
+
+
+def _check_directory(directory: PathLike) -> None:
+    try:
+        mode = os.stat(directory).st_mode
+    except FileNotFoundError:
+        raise RuntimeError(f"StaticFiles directory '{directory}' does not exist.")
+    if not stat.S_ISDIR(mode):
+        raise RuntimeError(f"StaticFiles path '{directory}' is not a directory.")
+
+
+def _is_file(found: os.stat_result | None) -> bool:
+    return found is not None and stat.S_ISREG(found.st_mode)
+
+
+def _etag_listed(etag: str, listed: str) -> bool:
+    """Whether an If-None-Match list names `etag`; the comparison is weak (RFC 9110, 13.1.2)."""
+    return any(tag.strip().removeprefix("W/") == etag for tag in listed.split(","))
 
 
 class StaticFiles:
@@ -42,37 +60,29 @@ class StaticFiles:
         check_dir: bool = True,
         follow_symlink: bool = False,
     ) -> None:
-        self.directory = directory
-        self.packages = packages
-        self.all_directories = self.get_directories(directory, packages)
-        self.html = html
-        self.config_checked = False
-        self.follow_symlink = follow_symlink
         if check_dir and directory is not None and not os.path.isdir(directory):
             raise RuntimeError(f"Directory '{directory}' does not exist")
+        self.directory, self.packages = directory, packages
+        self.all_directories = self.get_directories(directory, packages)
+        self.html, self.follow_symlink = html, follow_symlink
+        # With check_dir=False the directory may appear later: it is checked on the first request.
+        self.config_checked = False
 
     def get_directories(
         self,
         directory: PathLike | None = None,
         packages: list[str | tuple[str, str]] | None = None,
     ) -> list[PathLike]:
-        directories: list[PathLike] = []
-        if directory is not None:
-            directories.append(directory)
-        for package in packages or []:
-            if isinstance(package, tuple):
-                package, statics_dir = package
-            else:
-                statics_dir = "statics"
-            spec = importlib.util.find_spec(package)
-            assert spec is not None, f"Package {package!r} could not be found."
-            assert spec.origin is not None, f"Package {package!r} could not be found."
-            package_directory = os.path.normpath(os.path.join(spec.origin, "..", statics_dir))
-            assert os.path.isdir(package_directory), (
-                f"Directory '{statics_dir!r}' in package {package!r} could not be found."
-            )
-            directories.append(package_directory)
-        return directories
+        found: list[PathLike] = [] if directory is None else [directory]
+        for package in packages or ():
+            name, folder = (package, "statics") if isinstance(package, str) else package
+            spec = importlib.util.find_spec(name)
+            assert spec is not None and spec.origin is not None, f"Package {name!r} could not be found."
+            # A package's static folder sits beside its __init__.py (spec.origin).
+            candidate = os.path.normpath(os.path.join(spec.origin, "..", folder))
+            assert os.path.isdir(candidate), f"Directory '{folder!r}' in package {name!r} could not be found."
+            found.append(candidate)
+        return found
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -81,58 +91,68 @@ class StaticFiles:
         if not self.config_checked:
             await self.check_config()
             self.config_checked = True
-        path = self.get_path(scope)
-        response = await self.get_response(path, scope)
-        await response(scope, receive, send)
+        response = await self.get_response(self.get_path(scope), scope)
+        try:
+            await response(scope, receive, send)
+        except PermissionError:
+            # Found by stat but not readable: FileResponse opens the file before it sends anything,
+            # so the answer can still be the one an unreadable directory gets.
+            if not isinstance(response, FileResponse):
+                raise
+            raise HTTPException(status_code=401) from None
 
     def get_path(self, scope: Scope) -> str:
-        """The requested path, relative: a leading or doubled slash can never make it absolute."""
-        route_path = get_route_path(scope)
-        return os.path.normpath(os.path.join(*route_path.split("/")))
+        # The URL path relative to the mount, as an OS path; ".." segments collapse here and
+        # lookup_path refuses whatever still points outside the directory.
+        return os.path.normpath(get_route_path(scope).lstrip("/"))
 
     async def get_response(self, path: str, scope: Scope) -> Response:
-        if scope["method"] not in ("GET", "HEAD"):
-            raise HTTPException(status_code=405, headers={"Allow": "GET, HEAD"})
+        if scope["method"] not in _READ_METHODS:
+            raise HTTPException(status_code=405, headers={"Allow": ", ".join(_READ_METHODS)})
+        full_path, found = await self._find(path)
+        if _is_file(found):
+            assert found is not None
+            return self.file_response(full_path, found, scope)
+        if found is not None and stat.S_ISDIR(found.st_mode) and self.html:
+            index_path, index = await self._find(os.path.join(path, "index.html"))
+            if _is_file(index):
+                assert index is not None
+                if not scope["path"].endswith("/"):
+                    # Relative links in the page resolve against the directory only with the slash.
+                    url = URL(scope=scope)
+                    return RedirectResponse(url=url.replace(path=url.path + "/"))
+                return self.file_response(index_path, index, scope)
+        if self.html:
+            page_path, page = await self._find("404.html")
+            if _is_file(page):
+                return FileResponse(page_path, stat_result=page, status_code=404)
+        raise HTTPException(status_code=404)
+
+    async def _find(self, path: str) -> tuple[str, os.stat_result | None]:
+        """lookup_path on a worker thread, with its failures turned into the client's answer."""
         try:
-            full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, path)
+            return await anyio.to_thread.run_sync(self.lookup_path, path)
         except PermissionError:
             raise HTTPException(status_code=401)
+        except ValueError:  # a NUL in the path
+            raise HTTPException(status_code=404)
         except OSError as exc:
-            if exc.errno == errno.ENAMETOOLONG:
+            if exc.errno in _NOTHING_THERE:
                 raise HTTPException(status_code=404)
             raise
 
-        if stat_result and stat.S_ISREG(stat_result.st_mode):
-            return self.file_response(full_path, stat_result, scope)
-
-        if stat_result and stat.S_ISDIR(stat_result.st_mode) and self.html:
-            index_path = os.path.join(path, "index.html")
-            full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, index_path)
-            if stat_result is not None and stat.S_ISREG(stat_result.st_mode):
-                if not scope["path"].endswith("/"):
-                    # Relative links inside index.html resolve against the directory only with the slash.
-                    url = URL(scope=scope)
-                    return RedirectResponse(url=url.replace(path=url.path + "/"))
-                return self.file_response(full_path, stat_result, scope)
-
-        if self.html:
-            full_path, stat_result = await anyio.to_thread.run_sync(self.lookup_path, "404.html")
-            if stat_result and stat.S_ISREG(stat_result.st_mode):
-                return FileResponse(full_path, stat_result=stat_result, status_code=404)
-        raise HTTPException(status_code=404)
-
     def lookup_path(self, path: str) -> tuple[str, os.stat_result | None]:
+        # With follow_symlink, links inside the directory may lead anywhere, so only the path as
+        # written must stay inside; without it, where the links really lead must.
+        resolve = os.path.abspath if self.follow_symlink else os.path.realpath
         for directory in self.all_directories:
-            joined_path = os.path.join(directory, path)
+            root = resolve(directory)
+            full_path = resolve(os.path.join(directory, path))
+            if os.path.commonpath([full_path, root]) != root:
+                continue
             try:
-                # realpath resolves symlinks, so a link pointing outside is refused unless allowed.
-                full_path = os.path.abspath(joined_path) if self.follow_symlink else os.path.realpath(joined_path)
-                root = os.path.realpath(directory)
-                if os.path.commonpath([full_path, root]) != str(root):
-                    continue
                 return full_path, os.stat(full_path)
-            except (FileNotFoundError, NotADirectoryError, ValueError):
-                # ValueError: an embedded NUL byte, which no file name can contain.
+            except (FileNotFoundError, NotADirectoryError):
                 continue
         return "", None
 
@@ -143,33 +163,23 @@ class StaticFiles:
         scope: Scope,
         status_code: int = 200,
     ) -> Response:
-        request_headers = Headers(scope=scope)
         response = FileResponse(full_path, status_code=status_code, stat_result=stat_result)
-        if self.is_not_modified(response.headers, request_headers):
+        if self.is_not_modified(response.headers, Headers(scope=scope)):
             return NotModifiedResponse(response.headers)
         return response
 
     async def check_config(self) -> None:
-        if self.directory is None:
-            return
-        try:
-            stat_result = await anyio.to_thread.run_sync(os.stat, self.directory)
-        except FileNotFoundError:
-            raise RuntimeError(f"StaticFiles directory '{self.directory}' does not exist.")
-        if not (stat.S_ISDIR(stat_result.st_mode) or stat.S_ISLNK(stat_result.st_mode)):
-            raise RuntimeError(f"StaticFiles path '{self.directory}' is not a directory.")
+        if self.directory is not None:
+            await anyio.to_thread.run_sync(_check_directory, self.directory)
 
     def is_not_modified(self, response_headers: Headers, request_headers: Headers) -> bool:
-        """If-None-Match decides when present; otherwise If-Modified-Since against Last-Modified."""
-        if_none_match = request_headers.get("if-none-match")
-        if if_none_match is not None:
-            etag = response_headers.get("etag")
-            return etag in [tag.strip(" W/") for tag in if_none_match.split(",")]
-        try:
-            if_modified_since = parsedate(request_headers["if-modified-since"])
-            last_modified = parsedate(response_headers["last-modified"])
-            if if_modified_since is not None and last_modified is not None and if_modified_since >= last_modified:
-                return True
-        except KeyError:
-            pass
-        return False
+        listed = request_headers.get("if-none-match")
+        if listed:
+            # When present it decides alone; If-Modified-Since is not looked at (RFC 9110, 13.2.2).
+            return listed.strip() == "*" or _etag_listed(response_headers["etag"], listed)
+        since = request_headers.get("if-modified-since")
+        modified = response_headers.get("last-modified")
+        if not since or not modified:
+            return False
+        since_date, modified_date = parsedate(since), parsedate(modified)
+        return since_date is not None and modified_date is not None and modified_date <= since_date

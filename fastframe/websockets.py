@@ -1,17 +1,46 @@
+"""WebSocket sessions over ASGI: the connection object, its states and its exceptions.
+
+A session has two sides that move on their own: what the client has told the app
+(`client_state`) and what the app has told the client (`application_state`). Each side is a
+small state machine, kept below as a table of the ASGI message types it takes in each state and
+where each leads; `receive()` and `send()` check every message against it.
+
+The typed methods (`accept`, `receive_text`, `send_json`, `close`, ...) stand for calls of
+`receive()`, `send()` and `_raise_on_disconnect()`, as in the reference, so that a subclass, a
+patch on the class or a replacement on the instance sees every message. While none of that has
+happened they do the work in their own frame instead, taking the table's common moves directly:
+a session is a handful of such calls, and a coroutine frame less on each is much of their cost.
+"""
+
 from __future__ import annotations
 
+import contextlib
 import enum
 import json
-from collections.abc import AsyncIterator, Callable, Iterable
-from typing import Any
+from abc import ABCMeta
+from collections.abc import AsyncIterator, Iterable
+from typing import Any, ClassVar, NoReturn
 
 from fastframe import speedups
-from fastframe.requests import HTTPConnection, StateT
+from fastframe.requests import HTTPConnection
 from fastframe.responses import Response
 from fastframe.types import Message, Receive, Scope, Send
 
 
+class WebSocketDisconnect(Exception):
+    # args stay what the caller passed (the reference never calls Exception.__init__).
+    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
+        self.code = code
+        self.reason = reason or ""
+
+
+class WebSocketDisconnected(RuntimeError):
+    """The session was used after its side of the conversation had ended."""
+
+
 class WebSocketState(enum.Enum):
+    """Where one side of a session stands; RESPONSE: the app is refusing the handshake with an HTTP response."""
+
     CONNECTING = 0
     CONNECTED = 1
     DISCONNECTED = 2
@@ -23,333 +52,339 @@ _CONNECTED = WebSocketState.CONNECTED
 _DISCONNECTED = WebSocketState.DISCONNECTED
 _RESPONSE = WebSocketState.RESPONSE
 
-
-class WebSocketDisconnect(Exception):
-    def __init__(self, code: int = 1000, reason: str | None = None) -> None:
-        # BaseException.__new__ already recorded the positional arguments as .args,
-        # which is what str()/repr() show; only the attributes are set here.
-        self.code = code
-        self.reason = reason or ""
+# Where a denial response's body part leads depends on its more_body: decided in _Side.advance.
+_BY_MORE_BODY = None
+_UNEXPECTED = object()
 
 
-class WebSocketDisconnected(RuntimeError):
-    # Misuse of a socket that is already closed (or never accepted), as opposed to
-    # WebSocketDisconnect, which reports that the peer went away.
-    pass
+class _Side:
+    """One direction's state machine: per state, the message types allowed and the state each leads to."""
 
+    __slots__ = ("moves", "ended")
 
-# The reference emits compact JSON that keeps non-ASCII text and accepts NaN and
-# non-str keys: the stdlib with these settings. jsonenc.dumps gives the same bytes
-# except that it refuses NaN/Infinity and surrogates (ValueError); those go to the stdlib.
-_stdlib_encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-_stdlib_loads = json.loads
-_fast_dumps: Callable[[Any], bytes] = speedups.jsonenc.dumps
-_fast_loads: Callable[[bytes], Any] = speedups.jsonenc.loads
+    def __init__(self, moves: dict[WebSocketState, tuple[str, dict[Any, Any]]], ended: str) -> None:
+        self.moves = moves
+        self.ended = ended
 
-
-def _json_text(data: Any) -> str:
-    try:
-        return _fast_dumps(data).decode("utf-8")
-    except ValueError:
-        return _stdlib_encode(data)
-
-
-def _json_bytes(data: Any) -> bytes:
-    try:
-        return _fast_dumps(data)
-    except ValueError:
-        return _stdlib_encode(data).encode("utf-8")
-
-
-def _json_loads_text(text: Any) -> Any:
-    """json.loads(text), as the reference's receive_json does it.
-
-    jsonenc.loads(b) equals json.loads(b), which decodes b by sniffing a BOM or NUL bytes among
-    the first four; without either, that is json.loads(text) of the text b was encoded from.
-    """
-    if type(text) is str and "\x00" not in text[:4] and not text.startswith("\ufeff"):
+    def advance(self, state: WebSocketState, message: Message) -> WebSocketState:
+        """The state after `message`; raises the reference's error for a message out of turn."""
+        if state is _DISCONNECTED:
+            raise WebSocketDisconnected(self.ended)
+        expected, table = self.moves[state]
+        kind = message["type"]
         try:
-            return _fast_loads(text.encode("utf-8"))
-        except ValueError:
-            # Lone surrogates, or JSON the stdlib rejects: let it raise its own error on the text.
-            pass
-    return _stdlib_loads(text)
+            following = table.get(kind, _UNEXPECTED)
+        except TypeError:
+            # An unhashable type: the reference tests one expected type with ==, several with `in`.
+            if len(table) > 1:
+                raise
+            following = _UNEXPECTED
+        if following is _UNEXPECTED:
+            raise RuntimeError(f"Expected ASGI message {expected}, but got {kind!r}")
+        if following is _BY_MORE_BODY:
+            return _RESPONSE if message.get("more_body", False) else _DISCONNECTED
+        return following  # type: ignore[no-any-return]
 
 
-_NOT_CONNECTED = 'WebSocket is not connected. Need to call "accept" first.'
+_FROM_CLIENT = _Side(
+    {
+        _CONNECTING: ('"websocket.connect"', {"websocket.connect": _CONNECTED}),
+        _CONNECTED: (
+            '"websocket.receive" or "websocket.disconnect"',
+            {"websocket.receive": _CONNECTED, "websocket.disconnect": _DISCONNECTED},
+        ),
+    },
+    'Cannot call "receive" once a disconnect message has been received.',
+)
+_FROM_APP = _Side(
+    {
+        _CONNECTING: (
+            '"websocket.accept", "websocket.close" or "websocket.http.response.start"',
+            {
+                "websocket.accept": _CONNECTED,
+                "websocket.close": _DISCONNECTED,
+                "websocket.http.response.start": _RESPONSE,
+            },
+        ),
+        _CONNECTED: (
+            '"websocket.send" or "websocket.close"',
+            {"websocket.send": _CONNECTED, "websocket.close": _DISCONNECTED},
+        ),
+        _RESPONSE: ('"websocket.http.response.body"', {"websocket.http.response.body": _BY_MORE_BODY}),
+    },
+    'Cannot call "send" once a close message has been sent.',
+)
+
+_NOT_ACCEPTED = 'WebSocket is not connected. Need to call "accept" first.'
 _BAD_MODE = 'The "mode" argument should be "text" or "binary".'
+_MODES = ("text", "binary")
+_DENIAL_EXTENSION = "websocket.http.response"
+# What a transport failure on an open connection is reported as: an abnormal closure.
+_ABNORMAL_CLOSURE = 1006
 
 
-def _unexpected_receive(message_type: Any) -> RuntimeError:
-    return RuntimeError(
-        f'Expected ASGI message "websocket.receive" or "websocket.disconnect", but got {message_type!r}'
-    )
+# The methods the typed ones stand for (see WebSocket): overridden or patched, they are called.
+_STOOD_FOR = ("receive", "send", "_raise_on_disconnect")
 
 
-class WebSocket(HTTPConnection[StateT]):
-    __slots__ = ("_receive", "_send", "client_state", "application_state", "_hooked")
+class _WebSocketType(ABCMeta):
+    """Keeps a WebSocket class's `_plain_io` true exactly while the class has WebSocket's own
+    receive(), send() and _raise_on_disconnect(), whether they are overridden in a subclass or
+    patched on a class later (instrumentation, mock.patch.object). Sessions read it when made."""
+
+    def __init__(cls, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _note_plain_io(cls)
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name in _STOOD_FOR:
+            _note_plain_io(cls)
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        if name in _STOOD_FOR:
+            _note_plain_io(cls)
+
+
+_own_io: list[Any] = []  # WebSocket's own methods, in _STOOD_FOR's order, once it exists
+
+
+def _note_plain_io(cls: type) -> None:
+    """Set `_plain_io` on `cls` and on every class below it, which inherit what changed."""
+    pending = [cls]
+    while pending:
+        klass = pending.pop()
+        plain = [getattr(klass, name) for name in _STOOD_FOR] == _own_io
+        type.__setattr__(klass, "_plain_io", plain)
+        pending.extend(klass.__subclasses__())
+
+
+class WebSocket(HTTPConnection, metaclass=_WebSocketType):
+    """A websocket session: the scope's connection details, plus the conversation."""
+
+    # _hooks is truthy when the typed methods must call what they stand for: True when the class
+    # has its own receive(), send() or _raise_on_disconnect(), else the instance's attribute dict,
+    # which a replacement made on the instance (websocket.send = ...) fills.
+    __slots__ = ("client_state", "application_state", "_hooks")
+    _plain_io: ClassVar[bool]
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        HTTPConnection.__init__(self, scope)
         assert scope["type"] == "websocket"
-        # HTTPConnection.__init__, inlined: one WebSocket is built per connection.
-        self.scope = scope
-        self._url = None
-        self._base_url = None
-        self._headers = None
-        self._query_params = None
-        self._cookies = None
-        self._state = None
         self._receive = receive
         self._send = send
         self.client_state = _CONNECTING
         self.application_state = _CONNECTING
-        # The typed methods below talk to the ASGI callables directly unless receive(), send()
-        # or _raise_on_disconnect() was overridden (or patched on the class): then every
-        # message goes through those, as in the reference.
-        cls = type(self)
-        self._hooked = (
-            cls.receive is not _BASE_RECEIVE
-            or cls.send is not _BASE_SEND
-            or cls._raise_on_disconnect is not _BASE_CHECK
-        )
+        self._hooks: Any = self.__dict__ if self._plain_io else True
+
+    # --- every message passes here, checked against its side's state ---------------------------
 
     async def receive(self) -> Message:
-        state = self.client_state
-        if state is _CONNECTED:
-            message = await self._receive()
-            message_type = message["type"]
-            if message_type == "websocket.receive":
-                return message
-            if message_type == "websocket.disconnect":
-                self.client_state = _DISCONNECTED
-                return message
-            raise _unexpected_receive(message_type)
-        if state is _CONNECTING:
-            message = await self._receive()
-            message_type = message["type"]
-            if message_type != "websocket.connect":
-                raise RuntimeError(f'Expected ASGI message "websocket.connect", but got {message_type!r}')
-            self.client_state = _CONNECTED
-            return message
-        raise WebSocketDisconnected('Cannot call "receive" once a disconnect message has been received.')
+        """The next ASGI message from the client."""
+        if self.client_state is _DISCONNECTED:
+            raise WebSocketDisconnected(_FROM_CLIENT.ended)
+        message = await self._receive()
+        self.client_state = _FROM_CLIENT.advance(self.client_state, message)
+        return message
 
     async def send(self, message: Message) -> None:
-        state = self.application_state
-        if state is _CONNECTED:
-            message_type = message["type"]
-            if message_type == "websocket.send":
-                pass
-            elif message_type == "websocket.close":
-                self.application_state = _DISCONNECTED
-            else:
-                raise RuntimeError(
-                    f'Expected ASGI message "websocket.send" or "websocket.close", but got {message_type!r}'
-                )
-            try:
-                await self._send(message)
-            except OSError:
-                # The transport went away under us: report it as an abnormal closure.
-                self.application_state = _DISCONNECTED
-                raise WebSocketDisconnect(code=1006)
-            return
-        if state is _CONNECTING:
-            message_type = message["type"]
-            if message_type == "websocket.accept":
-                self.application_state = _CONNECTED
-            elif message_type == "websocket.close":
-                self.application_state = _DISCONNECTED
-            elif message_type == "websocket.http.response.start":
-                self.application_state = _RESPONSE
-            else:
-                raise RuntimeError(
-                    'Expected ASGI message "websocket.accept", "websocket.close" or '
-                    f'"websocket.http.response.start", but got {message_type!r}'
-                )
+        """Pass an ASGI message to the client."""
+        was_open = self.application_state is _CONNECTED
+        self.application_state = _FROM_APP.advance(self.application_state, message)
+        try:
             await self._send(message)
-            return
-        if state is _RESPONSE:
-            message_type = message["type"]
-            if message_type != "websocket.http.response.body":
-                raise RuntimeError(f'Expected ASGI message "websocket.http.response.body", but got {message_type!r}')
-            if not message.get("more_body", False):
-                self.application_state = _DISCONNECTED
-            await self._send(message)
-            return
-        raise WebSocketDisconnected('Cannot call "send" once a close message has been sent.')
+        except OSError:
+            if was_open:
+                self._lost()
+            raise
 
-    # The methods below handle the common state inline (one coroutine frame instead of
-    # two or three) and hand every other state to send()/receive(), which raise the errors.
+    def _lost(self) -> None:
+        # Called while the transport's OSError is being handled: it becomes the context.
+        self.application_state = _DISCONNECTED
+        raise WebSocketDisconnect(code=_ABNORMAL_CLOSURE)
+
+    def _raise_on_disconnect(self, message: Message) -> None:
+        if message["type"] == "websocket.disconnect":
+            raise WebSocketDisconnect(message["code"], message.get("reason"))
+
+    def _not_data(self, message: Message) -> NoReturn:
+        """The short path's answer to a message other than websocket.receive on an open session."""
+        self.client_state = _FROM_CLIENT.advance(_CONNECTED, message)  # an unknown type raises here
+        self._raise_on_disconnect(message)  # and the only other move, a disconnect, here
+        raise AssertionError(message)
+
+    async def _data(self) -> Message:
+        """receive() and _raise_on_disconnect() for a data message, as the reference's typed receives do."""
+        if self.application_state is not _CONNECTED:
+            raise WebSocketDisconnected(_NOT_ACCEPTED)
+        message = await self.receive()
+        self._raise_on_disconnect(message)
+        return message
+
+    # --- the typed methods -----------------------------------------------------------------------
 
     async def accept(
         self,
         subprotocol: str | None = None,
         headers: Iterable[tuple[bytes, bytes]] | None = None,
     ) -> None:
-        headers = headers or []
-        hooked = self._hooked
-        if self.client_state is _CONNECTING:
-            # The connect message must be consumed before the handshake can be answered.
-            if hooked:
+        message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers or []}
+        if self._hooks or self.client_state is not _CONNECTING or self.application_state is not _CONNECTING:
+            if self.client_state is _CONNECTING:
+                # The handshake starts with the client's websocket.connect, not read yet.
                 await self.receive()
-            else:
-                message = await self._receive()
-                message_type = message["type"]
-                if message_type != "websocket.connect":
-                    raise RuntimeError(f'Expected ASGI message "websocket.connect", but got {message_type!r}')
-                self.client_state = _CONNECTED
-        message = {"type": "websocket.accept", "subprotocol": subprotocol, "headers": headers}
-        if self.application_state is _CONNECTING and not hooked:
-            self.application_state = _CONNECTED
-            await self._send(message)
-        else:
             await self.send(message)
-
-    def _raise_on_disconnect(self, message: Message) -> None:
-        if message["type"] == "websocket.disconnect":
-            raise WebSocketDisconnect(message["code"], message.get("reason"))
+            return
+        connect = await self._receive()
+        if connect["type"] != "websocket.connect":
+            _FROM_CLIENT.advance(_CONNECTING, connect)  # raises the reference's error
+        self.client_state = self.application_state = _CONNECTED
+        await self._send(message)
 
     async def receive_text(self) -> str:
-        if self.application_state is not _CONNECTED:
-            raise WebSocketDisconnected(_NOT_CONNECTED)
-        if self.client_state is not _CONNECTED or self._hooked:
-            message = await self.receive()
-            self._raise_on_disconnect(message)
-            return message["text"]  # type: ignore[no-any-return]
+        if self._hooks or self.client_state is not _CONNECTED or self.application_state is not _CONNECTED:
+            return (await self._data())["text"]  # type: ignore[no-any-return]
         message = await self._receive()
-        message_type = message["type"]
-        if message_type == "websocket.receive":
-            return message["text"]  # type: ignore[no-any-return]
-        if message_type == "websocket.disconnect":
-            self.client_state = _DISCONNECTED
-            raise WebSocketDisconnect(message["code"], message.get("reason"))
-        raise _unexpected_receive(message_type)
+        if message["type"] != "websocket.receive":
+            self._not_data(message)
+        return message["text"]  # type: ignore[no-any-return]
 
     async def receive_bytes(self) -> bytes:
-        if self.application_state is not _CONNECTED:
-            raise WebSocketDisconnected(_NOT_CONNECTED)
-        if self.client_state is not _CONNECTED or self._hooked:
-            message = await self.receive()
-            self._raise_on_disconnect(message)
-            return message["bytes"]  # type: ignore[no-any-return]
+        if self._hooks or self.client_state is not _CONNECTED or self.application_state is not _CONNECTED:
+            return (await self._data())["bytes"]  # type: ignore[no-any-return]
         message = await self._receive()
-        message_type = message["type"]
-        if message_type == "websocket.receive":
-            return message["bytes"]  # type: ignore[no-any-return]
-        if message_type == "websocket.disconnect":
-            self.client_state = _DISCONNECTED
-            raise WebSocketDisconnect(message["code"], message.get("reason"))
-        raise _unexpected_receive(message_type)
+        if message["type"] != "websocket.receive":
+            self._not_data(message)
+        return message["bytes"]  # type: ignore[no-any-return]
 
     async def receive_json(self, mode: str = "text") -> Any:
-        if mode != "text" and mode != "binary":
+        if mode not in _MODES:
             raise RuntimeError(_BAD_MODE)
-        if self.application_state is not _CONNECTED:
-            raise WebSocketDisconnected(_NOT_CONNECTED)
-        if self.client_state is not _CONNECTED or self._hooked:
-            message = await self.receive()
-            self._raise_on_disconnect(message)
+        if self._hooks or self.client_state is not _CONNECTED or self.application_state is not _CONNECTED:
+            message = await self._data()
         else:
             message = await self._receive()
-            message_type = message["type"]
-            if message_type == "websocket.disconnect":
-                self.client_state = _DISCONNECTED
-                raise WebSocketDisconnect(message["code"], message.get("reason"))
-            if message_type != "websocket.receive":
-                raise _unexpected_receive(message_type)
+            if message["type"] != "websocket.receive":
+                self._not_data(message)
         if mode == "text":
             return _json_loads_text(message["text"])
         return _json_loads_text(message["bytes"].decode("utf-8"))
 
     async def iter_text(self) -> AsyncIterator[str]:
-        try:
+        with contextlib.suppress(WebSocketDisconnect):
             while True:
                 yield await self.receive_text()
-        except WebSocketDisconnect:
-            pass
 
     async def iter_bytes(self) -> AsyncIterator[bytes]:
-        try:
+        with contextlib.suppress(WebSocketDisconnect):
             while True:
                 yield await self.receive_bytes()
-        except WebSocketDisconnect:
-            pass
 
     async def iter_json(self) -> AsyncIterator[Any]:
-        try:
+        with contextlib.suppress(WebSocketDisconnect):
             while True:
                 yield await self.receive_json()
-        except WebSocketDisconnect:
-            pass
 
     async def send_text(self, data: str) -> None:
-        if self.application_state is not _CONNECTED or self._hooked:
-            await self.send({"type": "websocket.send", "text": data})
-            return
-        try:
-            await self._send({"type": "websocket.send", "text": data})
-        except OSError:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006)
-
-    async def send_bytes(self, data: bytes) -> None:
-        if self.application_state is not _CONNECTED or self._hooked:
-            await self.send({"type": "websocket.send", "bytes": data})
-            return
-        try:
-            await self._send({"type": "websocket.send", "bytes": data})
-        except OSError:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006)
-
-    async def send_json(self, data: Any, mode: str = "text") -> None:
-        if mode == "text":
-            message: Message = {"type": "websocket.send", "text": _json_text(data)}
-        elif mode == "binary":
-            message = {"type": "websocket.send", "bytes": _json_bytes(data)}
-        else:
-            raise RuntimeError(_BAD_MODE)
-        if self.application_state is not _CONNECTED or self._hooked:
-            await self.send(message)
-            return
+        message = {"type": "websocket.send", "text": data}
+        if self._hooks or self.application_state is not _CONNECTED:
+            return await self.send(message)
         try:
             await self._send(message)
         except OSError:
-            self.application_state = _DISCONNECTED
-            raise WebSocketDisconnect(code=1006)
+            self._lost()
+
+    async def send_bytes(self, data: bytes) -> None:
+        message = {"type": "websocket.send", "bytes": data}
+        if self._hooks or self.application_state is not _CONNECTED:
+            return await self.send(message)
+        try:
+            await self._send(message)
+        except OSError:
+            self._lost()
+
+    async def send_json(self, data: Any, mode: str = "text") -> None:
+        if mode not in _MODES:
+            raise RuntimeError(_BAD_MODE)
+        message: Message
+        if mode == "text":
+            message = {"type": "websocket.send", "text": _json_text(data)}
+        else:
+            message = {"type": "websocket.send", "bytes": _json_bytes(data)}
+        if self._hooks or self.application_state is not _CONNECTED:
+            return await self.send(message)
+        try:
+            await self._send(message)
+        except OSError:
+            self._lost()
 
     async def close(self, code: int = 1000, reason: str | None = None) -> None:
         message = {"type": "websocket.close", "code": code, "reason": reason or ""}
-        state = self.application_state
-        if self._hooked:
-            await self.send(message)
-        elif state is _CONNECTED:
-            self.application_state = _DISCONNECTED
-            try:
-                await self._send(message)
-            except OSError:
-                raise WebSocketDisconnect(code=1006)
-        elif state is _CONNECTING:
-            self.application_state = _DISCONNECTED
+        if self._hooks or self.application_state is not _CONNECTED:
+            return await self.send(message)
+        self.application_state = _DISCONNECTED
+        try:
             await self._send(message)
-        else:
-            await self.send(message)
+        except OSError:
+            self._lost()
 
     async def send_denial_response(self, response: Response) -> None:
-        if "websocket.http.response" in self.scope.get("extensions", {}):
-            await response(self.scope, self.receive, self.send)
-        else:
+        """Refuse the handshake with an HTTP response (the ASGI websocket denial extension)."""
+        if _DENIAL_EXTENSION not in self.scope.get("extensions", {}):
             raise RuntimeError("The server doesn't support the Websocket Denial Response extension.")
+        await response(self.scope, self.receive, self.send)
 
 
-_BASE_RECEIVE = WebSocket.receive
-_BASE_SEND = WebSocket.send
-_BASE_CHECK = WebSocket._raise_on_disconnect
+_own_io.extend(getattr(WebSocket, name) for name in _STOOD_FOR)
+_note_plain_io(WebSocket)
 
 
 class WebSocketClose:
+    """An ASGI app that closes the websocket it is given (or refuses its handshake)."""
+
     def __init__(self, code: int = 1000, reason: str | None = None) -> None:
         self.code = code
         self.reason = reason or ""
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await send({"type": "websocket.close", "code": self.code, "reason": self.reason})
+
+
+# --- JSON as the reference writes and reads it on a websocket --------------------------------------
+# The reference uses json.dumps(separators=(",", ":"), ensure_ascii=False), NaN allowed, and
+# json.loads. The jsonenc twin gives the same bytes and values where it answers; everything it
+# refuses (NaN, lone surrogates, errors) is handed to the stdlib, which then answers or raises as
+# the reference does.
+
+_fast_dumps = speedups.jsonenc.dumps
+_fast_loads = speedups.jsonenc.loads
+_encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+
+
+def _json_text(data: Any) -> str:
+    try:
+        return _fast_dumps(data).decode("utf-8")  # type: ignore[no-any-return]
+    except ValueError:
+        return _encoder.encode(data)
+
+
+def _json_bytes(data: Any) -> bytes:
+    try:
+        return _fast_dumps(data)  # type: ignore[no-any-return]
+    except ValueError:
+        return _encoder.encode(data).encode("utf-8")
+
+
+def _json_loads_text(text: Any) -> Any:
+    """json.loads(text) for the text of a message (also used by WebSocketEndpoint)."""
+    # json.loads reads bytes and str alike except for a leading BOM and NULs among the first four
+    # characters (its encoding sniffing), so only text without either goes to the bytes decoder.
+    if type(text) is str and not text.startswith("\ufeff") and "\x00" not in text[:4]:
+        try:
+            raw = text.encode("utf-8")
+        except UnicodeEncodeError:  # lone surrogates: only the stdlib's str decoder takes them
+            pass
+        else:
+            return _fast_loads(raw)
+    return json.loads(text)

@@ -12,7 +12,7 @@ import anyio
 import pytest
 import starlette._utils as ref_utils
 import starlette.datastructures as ref
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import fastframe._utils as ours_utils
@@ -22,9 +22,15 @@ SETTINGS = settings(max_examples=200, deadline=None)
 
 
 def outcome(fn: Callable[[], Any]) -> Any:
-    """A comparable result: the value (reprs for our own types), or the exception's type name and message."""
+    """A comparable result: the value (reprs for our own types), or the exception's type name and message.
+
+    A TypeError's message is left out: for arguments of the wrong type it names whichever operation
+    met them first, which is the implementation's business, not the API's.
+    """
     try:
         return normalise(fn())
+    except TypeError:
+        return ("raised", "TypeError")
     except Exception as exc:  # noqa: BLE001 - the exception is the result being compared
         return ("raised", type(exc).__name__, str(exc))
 
@@ -186,7 +192,11 @@ def test_url_from_scope_matches_reference(scope: dict[str, Any]) -> None:
 
 
 @SETTINGS
-@given(st.one_of(st.none(), st.text(alphabet="a[]:.0v9%-_fVG: é٣", max_size=12), st.text(max_size=8)))
+@given(st.one_of(st.none(), st.text(alphabet="a[]:.0v9%-_fVG: é٣\u212aſıİ@/", max_size=12), st.text(max_size=8)))
+@example("[v1.K]")
+@example("[V1.x]")
+@example("[::ffff:1.2.3.4]:80")
+@example("[fe80::1%25eth0]")
 def test_parse_host_header_matches_reference(host: str | None) -> None:
     expected = ref_utils.parse_host_header(host)
     actual = ours_utils.parse_host_header(host)
@@ -508,11 +518,11 @@ def upload_trace(module: Any) -> list[Any]:
 
         for file in (io.BytesIO(b"abc"), tempfile.TemporaryFile(), tempfile.SpooledTemporaryFile(max_size=2)):
             probe = module.UploadFile(file)
-            trace.append((probe._in_memory, probe._will_roll(0), probe._will_roll(1), probe._will_roll(10**9)))
+            trace.append(probe._in_memory)
             file.close()
 
         spooled = module.UploadFile(tempfile.SpooledTemporaryFile(max_size=10))
-        trace += [spooled._in_memory, spooled._will_roll(5), spooled._will_roll(11)]
+        trace.append(spooled._in_memory)
         await spooled.write(b"123")
         trace.append(spooled._in_memory)
         await spooled.write(b"x" * 20)

@@ -10,12 +10,13 @@ import anyio
 import pytest
 import starlette.background as s_background
 import starlette.responses as s_responses
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient as StarletteTestClient
 
 import fastframe.background as f_background
 import fastframe.responses as f_responses
+from fastframe._byteranges import parse_ranges
 
 CONTENT = b"hello world, 0123456789abcdef"
 
@@ -225,8 +226,13 @@ def test_missing_and_non_regular_files(tmp_path: Path) -> None:
     assert messages[0][:2] == ("raised", "RuntimeError")
     messages = compare(lambda r: r.FileResponse(tmp_path))
     assert "is not a file" in messages[0][2]
-    messages = compare(lambda r: r.FileResponse(tmp_path / "nope.txt", stat_result=os.stat(__file__)))
-    assert messages[-1][:2] == ("raised", "FileNotFoundError")
+    # A file that cannot be opened fails before the response starts (docs/differences.md): the
+    # reference sends a 200 start first, and the client gets a response that breaks off.
+    missing = tmp_path / "nope.txt"
+    ours = run_asgi(f_responses.FileResponse(missing, stat_result=os.stat(__file__)), {})
+    theirs = run_asgi(s_responses.FileResponse(missing, stat_result=os.stat(__file__)), {})
+    assert [m[:2] for m in ours] == [("raised", "FileNotFoundError")]
+    assert theirs[0]["type"] == "http.response.start" and theirs[-1][:2] == ("raised", "FileNotFoundError")
 
 
 def test_pathsend(small: Path) -> None:
@@ -253,23 +259,30 @@ range_part = st.one_of(
     st.tuples(st.integers(-3, 40), st.integers(-3, 40)).map(lambda t: f"{t[0]}-{t[1]}"),
     st.integers(-3, 40).map(lambda n: f"-{n}"),
     st.integers(-3, 40).map(lambda n: f"{n}-"),
-    st.text(alphabet="0123456789-, =x ", max_size=6),
+    st.text(alphabet="0123456789-, =x+_\t\u0661\xa0", max_size=6),
 )
 range_header = st.one_of(
     st.lists(range_part, min_size=0, max_size=6).map(lambda parts: "bytes=" + ",".join(parts)),
+    st.tuples(st.sampled_from(["bytes", "BYTES", " bytes ", "items", "", "byte"]), st.text(max_size=12)).map("=".join),
     st.text(max_size=20),
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(http_range=range_header, size=st.integers(0, 40))
-def test_parse_range_header_matches_reference(http_range: str, size: int) -> None:
+@settings(max_examples=500, deadline=None)
+@given(http_range=range_header, size=st.integers(0, 40), max_ranges=st.sampled_from([100, 1, 2, 3]))
+def test_range_parser_matches_reference(http_range: str, size: int, max_ranges: int) -> None:
+    """Our parser gives the reference's spans, or raises what it raises, for any header."""
+
+    class Reference(s_responses.FileResponse):
+        pass
+
+    Reference.max_ranges = max_ranges
     try:
-        expected: Any = s_responses.FileResponse._parse_range_header(http_range, size)
+        expected: Any = Reference._parse_range_header(http_range, size)
     except Exception as exc:
         expected = (type(exc).__name__, exc.__dict__)
     try:
-        actual: Any = f_responses.FileResponse._parse_range_header(http_range, size)
+        actual: Any = parse_ranges(http_range, size, max_ranges)
     except Exception as exc:
         actual = (type(exc).__name__, exc.__dict__)
     assert actual == expected

@@ -182,12 +182,6 @@ def test_subclass_getitem_is_what_get_uses(package: Any) -> None:
     class Plain(package.QueryParams):  # type: ignore[name-defined,misc]
         pass
 
-    class Manual(package.QueryParams):  # type: ignore[name-defined,misc]
-        def __init__(self) -> None:  # never calls QueryParams.__init__
-            self._list = [("a", "1")]
-            self._dict = {"a": "1"}
-
-    assert (Manual().get("a"), Manual().get("b", "d"), Manual().multi_items()) == ("1", "d", [("a", "1")])
     headers = UpperHeaders(raw=[(b"x", b"abc")])
     params = UpperParams("a=abc")
     assert (headers.get("x"), headers.get("y", "d"), params.get("a"), params.get("b", "d")) == ("ABC", "d", "ABC", "d")

@@ -81,11 +81,6 @@ def parse_query(query_string: str | bytes) -> tuple[list[tuple[str, str]], dict[
     return pairs, dict(pairs)
 
 
-def query_get(query_string: str | bytes, key: str, default: Any = None) -> Any:
-    """parse_query(query_string)[1].get(key, default); the compiled twin scans without building it."""
-    return parse_query(query_string)[1].get(key, default)
-
-
 def header_get(raw: _RawHeaders, key: str, default: Any = None) -> Any:
     """First value of a header (case-insensitive name), latin-1 decoded; `default` when absent."""
     needle = key.lower().encode("latin-1")
@@ -93,28 +88,6 @@ def header_get(raw: _RawHeaders, key: str, default: Any = None) -> Any:
         if name == needle:
             return value.decode("latin-1")
     return default
-
-
-def headers_get(self: Any, key: str, default: Any = None) -> Any:
-    """Headers.get: header_get over the instance's raw list (bound as the method itself)."""
-    return header_get(self._list, key, default)
-
-
-def headers_getitem(self: Any, key: str) -> str:
-    """Headers.__getitem__: header_get over the instance's raw list, KeyError when absent."""
-    value = header_get(self._list, key, None)
-    if value is None:
-        raise KeyError(key)
-    return value  # type: ignore[no-any-return]
-
-
-def query_params_get(self: Any, key: str, default: Any = None) -> Any:
-    """QueryParams.get: a scan of the raw query string while it is unparsed, else a dict lookup."""
-    # getattr: a subclass whose __init__ skips ours never set _query, and holds parsed data.
-    query = getattr(self, "_query", None)
-    if query is None:
-        return self._dict.get(key, default)
-    return query_get(query, key, default)
 
 
 def header_getlist(raw: _RawHeaders, key: str) -> list[str]:
@@ -129,6 +102,83 @@ def header_contains(raw: _RawHeaders, key: str) -> bool:
         if name == needle:
             return True
     return False
+
+
+class MultiStore:
+    """The storage of a multi-dict: every (key, value) pair in order, and each key's last value.
+
+    The compiled twin defers parsing a query string until a read other than get(); in pure Python
+    one parse costs less than the scans it would save.
+    """
+
+    __slots__ = ("_pairs", "_last")
+
+    _pairs: list[Any]
+    _last: dict[Any, Any]
+
+    @classmethod
+    def from_query(cls, query: str | bytes) -> Any:
+        """An instance of `cls` over a raw query string (bytes are read as latin-1)."""
+        made = object.__new__(cls)
+        made._pairs, made._last = parse_query(query)
+        return made
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self._last.get(key, default)
+
+
+class HeaderList:
+    """A raw ASGI header list read by name: the lookups `Headers` answers, over a list it owns."""
+
+    __slots__ = ("_raw",)
+
+    _raw: Any
+
+    @classmethod
+    def adopt(cls, raw: Any) -> Any:
+        """An instance of `cls` over `raw` as it is, without running `cls.__init__`."""
+        made = object.__new__(cls)
+        made._raw = raw
+        return made
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return header_get(self._raw, key, default)
+
+    def __getitem__(self, key: str) -> str:
+        needle = key.lower().encode("latin-1")
+        for name, value in self._raw:
+            if name == needle:
+                return value.decode("latin-1")  # type: ignore[no-any-return]
+        raise KeyError(key)
+
+    def __contains__(self, key: Any) -> bool:
+        return header_contains(self._raw, key)
+
+    def getlist(self, key: str) -> list[str]:
+        return header_getlist(self._raw, key)
+
+    def __len__(self) -> int:
+        return len(self._raw)
+
+
+class Connection:
+    """What an HTTP request or WebSocket session keeps: its scope, its channels, and caches
+    that stay None until first used. The compiled twin allocates them all as None."""
+
+    __slots__ = (
+        "scope",
+        "_receive",
+        "_send",
+        "_url",
+        "_base_url",
+        "_headers",
+        "_query_params",
+        "_cookies",
+        "_state",
+        "_form",
+        "_stream_consumed",
+        "_is_disconnected",
+    )
 
 
 def new_request(scope: Any, receive: Any, send: Any) -> Any:

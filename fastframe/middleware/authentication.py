@@ -1,3 +1,5 @@
+"""AuthenticationMiddleware: runs an AuthenticationBackend and puts its answer in the scope."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -12,6 +14,8 @@ from fastframe.requests import HTTPConnection
 from fastframe.responses import PlainTextResponse, Response
 from fastframe.types import ASGIApp, Receive, Scope, Send
 
+ErrorHandler = Callable[[HTTPConnection, AuthenticationError], Response]
+
 
 class AuthenticationMiddleware:
     def __init__(
@@ -22,29 +26,27 @@ class AuthenticationMiddleware:
     ) -> None:
         self.app = app
         self.backend = backend
-        self.on_error: Callable[[HTTPConnection, AuthenticationError], Response] = (
-            on_error if on_error is not None else self.default_on_error
-        )
+        self.on_error: ErrorHandler = self.default_on_error if on_error is None else on_error
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        kind = scope["type"]
+        if kind != "http" and kind != "websocket":
             await self.app(scope, receive, send)
             return
-
-        conn = HTTPConnection(scope)
+        connection = HTTPConnection(scope)
         try:
-            auth_result = await self.backend.authenticate(conn)
-        except AuthenticationError as exc:
-            response = self.on_error(conn, exc)
-            if scope["type"] == "websocket":
+            outcome = await self.backend.authenticate(connection)
+        except AuthenticationError as error:
+            # The handler runs for websockets too; they are closed rather than answered.
+            response = self.on_error(connection, error)
+            if kind == "websocket":
                 await send({"type": "websocket.close", "code": 1000})
             else:
                 await response(scope, receive, send)
             return
-
-        if auth_result is None:
-            auth_result = AuthCredentials(), UnauthenticatedUser()
-        scope["auth"], scope["user"] = auth_result
+        credentials, user = (AuthCredentials(), UnauthenticatedUser()) if outcome is None else outcome
+        scope["auth"] = credentials
+        scope["user"] = user
         await self.app(scope, receive, send)
 
     @staticmethod

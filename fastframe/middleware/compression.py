@@ -19,7 +19,6 @@ from fastframe import speedups
 from fastframe.middleware.gzip import (
     DEFAULT_EXCLUDED_CONTENT_TYPES,
     IdentityResponder,
-    _encoded_headers,
     _get_gzip_capacity_limiter,
     _normalize_content_types,
 )
@@ -115,9 +114,6 @@ class _EncodingResponder(IdentityResponder):
         self.content_encoding = encoding
         self.thread_minimum_size = thread_minimum_size
         self._compress = compressor
-
-    def _encode_headers(self, raw: list[tuple[bytes, bytes]], streaming: bool, length: int) -> None:
-        _encoded_headers(raw, self.content_encoding, streaming, length)
 
     async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
         if len(body) >= self.thread_minimum_size:

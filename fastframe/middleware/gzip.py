@@ -1,6 +1,15 @@
+"""GZipMiddleware: compresses response bodies for clients that accept gzip.
+
+Per response, a responder decides from the start message whether the body may be encoded at
+all (not when the app encoded it, chose an excluded media type or sent a partial response);
+such a start goes out at once, everything after it untouched. Otherwise the start waits for the
+first body: a complete body under `minimum_size` goes out as it is, anything else is encoded
+and the start's headers say so. IdentityResponder, for clients without gzip, encodes nothing
+but still marks encodable responses `Vary: Accept-Encoding`, as another client would get gzip.
+"""
+
 from __future__ import annotations
 
-import functools
 import zlib
 from typing import NoReturn
 
@@ -8,6 +17,7 @@ import anyio
 import anyio.lowlevel
 
 from fastframe import speedups
+from fastframe.datastructures import MutableHeaders
 from fastframe.types import ASGIApp, Message, Receive, Scope, Send
 
 DEFAULT_EXCLUDED_CONTENT_TYPES = (
@@ -29,65 +39,42 @@ DEFAULT_EXCLUDED_CONTENT_TYPES = (
 
 _header_get = speedups.http.header_get
 
-_gzip_capacity_limiter: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("_gzip_capacity_limiter")
+# Bodies of thread_minimum_size bytes and more are compressed in worker threads, at most this
+# many at a time per event loop.
+_THREADS = 40
+_limiters: anyio.lowlevel.RunVar[anyio.CapacityLimiter] = anyio.lowlevel.RunVar("fastframe_gzip_limiter")
 
 
 def _get_gzip_capacity_limiter() -> anyio.CapacityLimiter:
-    # One limiter per event loop: big bodies are compressed in threads, but not unboundedly many at once.
-    try:
-        return _gzip_capacity_limiter.get()
-    except LookupError:
-        limiter = anyio.CapacityLimiter(40)
-        _gzip_capacity_limiter.set(limiter)
-        return limiter
+    limiter = _limiters.get(None)
+    if limiter is None:
+        limiter = anyio.CapacityLimiter(_THREADS)
+        _limiters.set(limiter)
+    return limiter
+
+
+def _media_type(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 def _normalize_content_types(content_types: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(ct.partition(";")[0].strip().lower() for ct in content_types)
+    return tuple(map(_media_type, content_types))
 
 
-@functools.lru_cache(maxsize=256)
-def _is_excluded(content_type: str, excluded: tuple[str, ...]) -> bool:
-    media_type = content_type.partition(";")[0].strip().lower()
+def _excluded(content_type: str, excluded: tuple[str, ...]) -> bool:
+    """Whether a Content-Type is one of `excluded`: "type/*" stands for every subtype, and a
+    structured suffix does not count ("application/grpc+proto" is "application/grpc")."""
+    main, _, sub = _media_type(content_type).partition("/")
+    sub = sub.split("+", 1)[0]
     for pattern in excluded:
-        if pattern.endswith("/*"):
-            if media_type.startswith(pattern[:-1]):
-                return True
-        elif media_type == pattern:
+        pattern_main, _, pattern_sub = pattern.partition("/")
+        if pattern_main == main and (pattern_sub == "*" or pattern_sub == sub):
             return True
     return False
 
 
 async def unattached_send(message: Message) -> NoReturn:
     raise RuntimeError("send awaitable not set")  # pragma: no cover
-
-
-def _set_header(raw: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
-    # MutableHeaders.__setitem__ semantics: replace the first occurrence in place, drop the rest.
-    found = [i for i, item in enumerate(raw) if item[0] == name]
-    if not found:
-        raw.append((name, value))
-        return
-    raw[found[0]] = (name, value)
-    for i in reversed(found[1:]):
-        del raw[i]
-
-
-def _add_vary(raw: list[tuple[bytes, bytes]]) -> None:
-    for key, value in raw:
-        if key == b"vary":
-            _set_header(raw, b"vary", value + b", Accept-Encoding")
-            return
-    raw.append((b"vary", b"Accept-Encoding"))
-
-
-def _encoded_headers(raw: list[tuple[bytes, bytes]], encoding: str, streaming: bool, length: int) -> None:
-    _add_vary(raw)
-    _set_header(raw, b"content-encoding", encoding.encode("latin-1"))
-    if streaming:
-        raw[:] = [item for item in raw if item[0] != b"content-length"]
-    else:
-        _set_header(raw, b"content-length", str(length).encode("latin-1"))
 
 
 class GZipMiddleware:
@@ -101,8 +88,8 @@ class GZipMiddleware:
         exclude_content_types: tuple[str, ...] = DEFAULT_EXCLUDED_CONTENT_TYPES,
     ) -> None:
         self.app = app
-        self.minimum_size = minimum_size
-        self.compresslevel = compresslevel
+        # The responders' settings; excluded types are kept as bare, lower-case media types.
+        self.minimum_size, self.compresslevel = minimum_size, compresslevel
         self.thread_minimum_size = thread_minimum_size
         self.exclude_content_types = _normalize_content_types(exclude_content_types)
 
@@ -111,7 +98,7 @@ class GZipMiddleware:
             await self.app(scope, receive, send)
             return
         responder: IdentityResponder
-        if "gzip" in (_header_get(scope["headers"], "accept-encoding") or ""):
+        if "gzip" in _header_get(scope["headers"], "accept-encoding", ""):
             responder = GZipResponder(
                 self.app,
                 self.minimum_size,
@@ -124,11 +111,15 @@ class GZipMiddleware:
         await responder(scope, receive, send)
 
 
-class IdentityResponder:
-    """Decides per response whether it is compressible; this base class leaves the body as is
-    but still marks compressible responses with Vary, since another client would get gzip."""
+# What a responder does with the app's messages, decided at the start.
+_UNDECIDED = 0  # the start waits for the first body
+_AS_IS = 1  # forwarded untouched
+_ENCODED = 2  # bodies go through apply_compression()
 
-    content_encoding: str
+
+class IdentityResponder:
+    # The Content-Encoding this responder produces; None: it produces none.
+    content_encoding: str | None = None
 
     def __init__(
         self,
@@ -142,65 +133,64 @@ class IdentityResponder:
         self.exclude_content_types = exclude_content_types
         self.send: Send = unattached_send
         self.initial_message: Message = {}
-        self.started = False
-        self.content_encoding_set = False
-        self.content_type_is_excluded = False
-        self.partial_response = False
+        self.mode = _UNDECIDED
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         self.send = send
         await self.app(scope, receive, self.send_with_compression)
 
-    def _encode_headers(self, raw: list[tuple[bytes, bytes]], streaming: bool, length: int) -> None:
-        _add_vary(raw)
+    def _encodable(self, start: Message) -> bool:
+        raw = start["headers"]
+        if start.get("status") == 206 or _header_get(raw, "content-encoding") is not None:
+            return False
+        content_type = _header_get(raw, "content-type")
+        return not content_type or not _excluded(content_type, self.exclude_content_types)
 
     async def send_with_compression(self, message: Message) -> None:
-        message_type = message["type"]
-        if message_type == "http.response.start":
-            self.initial_message = message
-            raw = message["headers"]
-            content_type = ""
-            self.content_encoding_set = False
-            for key, value in raw:
-                if key == b"content-encoding":
-                    self.content_encoding_set = True
-                elif key == b"content-type" and not content_type:
-                    content_type = value.decode("latin-1")
-            self.content_type_is_excluded = bool(content_type) and _is_excluded(
-                content_type, self.exclude_content_types
-            )
-            self.partial_response = message.get("status") == 206
-        elif message_type == "http.response.body" and (
-            self.content_encoding_set or self.content_type_is_excluded or self.partial_response
-        ):
-            if not self.started:
-                self.started = True
-                await self.send(self.initial_message)
-            await self.send(message)
-        elif message_type == "http.response.body" and not self.started:
-            self.started = True
-            body = message.get("body", b"")
-            more_body = message.get("more_body", False)
-            if len(body) < self.minimum_size and not more_body:
-                await self.send(self.initial_message)
-                await self.send(message)
+        kind = message["type"]
+        if kind == "http.response.start":
+            if "headers" not in message:
+                message["headers"] = []  # to be edited, or passed on, like any other
+            if self._encodable(message):
+                self.mode = _UNDECIDED
+                self.initial_message = message
                 return
-            raw = self.initial_message["headers"]
-            new_body = await self.apply_compression(body, more_body=more_body)
-            self._encode_headers(raw, more_body, len(new_body))
-            message["body"] = new_body
+            self.mode = _AS_IS
+        elif self.mode == _UNDECIDED and kind == "http.response.body":
+            await self._first_body(message)
+            return
+        elif self.mode == _UNDECIDED and kind == "http.response.pathsend":
+            self.mode = _AS_IS
             await self.send(self.initial_message)
+        elif self.mode == _ENCODED and kind == "http.response.body":
+            more = message.get("more_body", False)
+            message["body"] = await self.apply_compression(message.get("body", b""), more_body=more)
+        await self.send(message)
+
+    async def _first_body(self, message: Message) -> None:
+        start = self.initial_message
+        body = message.get("body", b"")
+        more = message.get("more_body", False)
+        if not more and len(body) < self.minimum_size:
+            # Too small to be worth it: as the app sent it, without Vary either.
+            self.mode = _AS_IS
+            await self.send(start)
             await self.send(message)
-        elif message_type == "http.response.body":
-            more_body = message.get("more_body", False)
-            message["body"] = await self.apply_compression(message.get("body", b""), more_body=more_body)
-            await self.send(message)
-        elif message_type == "http.response.pathsend" and not self.started:
-            self.started = True
-            await self.send(self.initial_message)
-            await self.send(message)
-        else:
-            await self.send(message)
+            return
+        self.mode = _ENCODED
+        encoded = await self.apply_compression(body, more_body=more)
+        headers = MutableHeaders(raw=start["headers"])
+        headers.add_vary_header("Accept-Encoding")
+        if self.content_encoding is not None:
+            headers["Content-Encoding"] = self.content_encoding
+            if more or start.get("trailers", False):
+                # The length is not known before the end (or trailers follow the body).
+                del headers["Content-Length"]
+            else:
+                headers["Content-Length"] = str(len(encoded))
+        message["body"] = encoded
+        await self.send(start)
+        await self.send(message)
 
     async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
         return body
@@ -219,28 +209,24 @@ class GZipResponder(IdentityResponder):
         exclude_content_types: tuple[str, ...] = DEFAULT_EXCLUDED_CONTENT_TYPES,
     ) -> None:
         super().__init__(app, minimum_size, exclude_content_types=exclude_content_types)
-        self.compresslevel = compresslevel
-        self.thread_minimum_size = thread_minimum_size
-        self._compressor: zlib._Compress | None = None
+        self.compresslevel, self.thread_minimum_size = compresslevel, thread_minimum_size
+        self._deflater: zlib._Compress | None = None
 
     @property
     def compressor(self) -> zlib._Compress:
-        if self._compressor is None:
-            # wbits 16+MAX_WBITS: a gzip container (header, trailer), mtime 0.
-            self._compressor = zlib.compressobj(self.compresslevel, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-        return self._compressor
-
-    def _encode_headers(self, raw: list[tuple[bytes, bytes]], streaming: bool, length: int) -> None:
-        _encoded_headers(raw, self.content_encoding, streaming, length)
+        deflater = self._deflater
+        if deflater is None:
+            # A gzip container (wbits 16 + MAX_WBITS), made once the body turns out to need it.
+            deflater = self._deflater = zlib.compressobj(self.compresslevel, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+        return deflater
 
     def _compress_body(self, body: bytes, more_body: bool) -> bytes:
-        compressor = self.compressor
-        # Each streamed chunk is sync-flushed so the client can decode it as soon as it arrives.
-        return compressor.compress(body) + compressor.flush(zlib.Z_SYNC_FLUSH if more_body else zlib.Z_FINISH)
+        # A streamed chunk is flushed whole, so the client can decode it as soon as it arrives.
+        deflater = self.compressor
+        return deflater.compress(body) + deflater.flush(zlib.Z_SYNC_FLUSH if more_body else zlib.Z_FINISH)
 
     async def apply_compression(self, body: bytes, *, more_body: bool) -> bytes:
-        if len(body) >= self.thread_minimum_size:
-            return await anyio.to_thread.run_sync(
-                self._compress_body, body, more_body, limiter=_get_gzip_capacity_limiter()
-            )
-        return self._compress_body(body, more_body)
+        if len(body) < self.thread_minimum_size:
+            return self._compress_body(body, more_body)
+        limiter = _get_gzip_capacity_limiter()
+        return await anyio.to_thread.run_sync(self._compress_body, body, more_body, limiter=limiter)

@@ -1,10 +1,25 @@
+"""HTTPSRedirectMiddleware: sends plain http and ws requests to their https and wss address."""
+
 from __future__ import annotations
 
+from fastframe import speedups
 from fastframe.datastructures import URL
-from fastframe.responses import RedirectResponse
+from fastframe.responses import PlainTextResponse, RedirectResponse, Response
 from fastframe.types import ASGIApp, Receive, Scope, Send
 
-_SECURE_SCHEME = {"http": "https", "ws": "wss"}
+_SECURE = {"http": "https", "ws": "wss"}
+_DEFAULT_PORTS = (80, 443)
+_header_get = speedups.http.header_get
+
+
+def _secure_response(scope: Scope, scheme: str) -> Response:
+    """The 307 to the same address over `scheme`, or a 400 when the request names no host."""
+    url = URL(scope=scope) if _header_get(scope["headers"], "host") or scope.get("server") else None
+    if url is None or not url.netloc:
+        return PlainTextResponse("Invalid host header", status_code=400)
+    # The default ports of either scheme are dropped; any other port is kept as it was given.
+    netloc = url.hostname if url.port in _DEFAULT_PORTS else url.netloc
+    return RedirectResponse(url.replace(scheme=scheme, netloc=netloc), status_code=307)
 
 
 class HTTPSRedirectMiddleware:
@@ -12,11 +27,8 @@ class HTTPSRedirectMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] in ("http", "websocket") and scope["scheme"] in _SECURE_SCHEME:
-            url = URL(scope=scope)
-            netloc = url.hostname if url.port in (80, 443) else url.netloc
-            url = url.replace(scheme=_SECURE_SCHEME[url.scheme], netloc=netloc)
-            response = RedirectResponse(url, status_code=307)
-            await response(scope, receive, send)
-        else:
+        scheme = _SECURE.get(scope.get("scheme", "")) if scope["type"] in ("http", "websocket") else None
+        if scheme is None:
             await self.app(scope, receive, send)
+        else:
+            await _secure_response(scope, scheme)(scope, receive, send)

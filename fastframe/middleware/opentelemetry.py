@@ -75,6 +75,50 @@ def _route_template(scope: Scope) -> str | None:
     return (root_path + path_format) or "/"
 
 
+def _request_attributes(scope: Scope) -> tuple[str, dict[str, Any]]:
+    """The span's name (the method) and its attributes, from the request alone."""
+    raw_headers = scope["headers"]
+    given_method = scope["method"]
+    method = given_method.upper()
+    attributes: dict[str, Any] = {
+        "http.request.method": method,
+        "url.path": scope["path"],
+        "url.scheme": scope.get("scheme", "http"),
+    }
+    if method != given_method:
+        attributes["http.request.method_original"] = given_method
+    query_string = scope.get("query_string")
+    if query_string:
+        attributes["url.query"] = query_string.decode("utf-8")
+    address, port = _server_address(scope, raw_headers)
+    if address is not None:
+        attributes["server.address"] = address
+        if port is not None:
+            attributes["server.port"] = port
+    if "http_version" in scope:
+        attributes["network.protocol.version"] = scope["http_version"]
+    client = scope.get("client")
+    if client:
+        attributes["client.address"] = client[0]
+    user_agent = next((value for name, value in raw_headers if name == b"user-agent"), None)
+    if user_agent is not None:
+        attributes["user_agent.original"] = user_agent.decode("latin-1")
+    return method, attributes
+
+
+def _note_status(span: Any, status_code: int) -> None:
+    span.set_attribute("http.response.status_code", status_code)
+    if status_code >= 500:
+        span.set_attribute("error.type", str(status_code))
+        span.set_status(Status(StatusCode.ERROR))
+
+
+# The scope key the reference sets while a request is inside a middleware of this kind, traced or
+# excluded: another one further in (a mounted app with its own) then leaves it alone, so a request
+# gets one span at most. The same key, so that stacks mixing both frameworks agree.
+_CLAIMED = "starlette.opentelemetry"
+
+
 class OpenTelemetryMiddleware:
     def __init__(
         self,
@@ -87,11 +131,11 @@ class OpenTelemetryMiddleware:
         self.app = app
         self._meter_provider = meter_provider
         if isinstance(excluded_urls, str):
-            excluded_urls = [pattern.strip() for pattern in excluded_urls.split(",")] if excluded_urls else []
-        self._excluded_urls = tuple(re.compile(pattern) for pattern in excluded_urls)
-        self._tracer_provider = tracer_provider if tracer_provider is not None else trace.get_tracer_provider()
+            excluded_urls = [part.strip() for part in excluded_urls.split(",")] if excluded_urls else []
+        self._excluded_urls = tuple(map(re.compile, excluded_urls))
+        self._tracer_provider = trace.get_tracer_provider() if tracer_provider is None else tracer_provider
         self._tracer: Any = None
-        # A no-op provider records nothing, so skip the per-request work entirely.
+        # A no-op provider records nothing: the per-request work is skipped altogether.
         self._disabled = isinstance(self._tracer_provider, trace.NoOpTracerProvider)
 
     def _is_excluded(self, scope: Scope) -> bool:
@@ -99,56 +143,33 @@ class OpenTelemetryMiddleware:
         return any(pattern.search(url) for pattern in self._excluded_urls)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self._disabled or scope["type"] != "http" or (self._excluded_urls and self._is_excluded(scope)):
+        if self._disabled or scope["type"] != "http" or scope.get(_CLAIMED):
             await self.app(scope, receive, send)
             return
+        scope[_CLAIMED] = True
+        try:
+            if self._excluded_urls and self._is_excluded(scope):
+                await self.app(scope, receive, send)
+            else:
+                await self._traced(scope, receive, send)
+        finally:
+            scope.pop(_CLAIMED, None)
 
+    async def _traced(self, scope: Scope, receive: Receive, send: Send) -> None:
         tracer = self._tracer
         if tracer is None:
             tracer = self._tracer = self._tracer_provider.get_tracer(_TRACER_NAME, _TRACER_VERSION)
+        method, attributes = _request_attributes(scope)
+        parent = propagate.extract(scope["headers"], getter=_getter)
+        with tracer.start_as_current_span(method, context=parent, kind=SpanKind.SERVER, attributes=attributes) as span:
 
-        raw_headers = scope["headers"]
-        original_method = scope["method"]
-        method = original_method.upper()
-        attributes: dict[str, Any] = {
-            "http.request.method": method,
-            "url.path": scope["path"],
-            "url.scheme": scope.get("scheme", "http"),
-        }
-        if method != original_method:
-            attributes["http.request.method_original"] = original_method
-        query_string = scope.get("query_string")
-        if query_string:
-            attributes["url.query"] = query_string.decode("utf-8")
-        address, port = _server_address(scope, raw_headers)
-        if address is not None:
-            attributes["server.address"] = address
-            if port is not None:
-                attributes["server.port"] = port
-        if "http_version" in scope:
-            attributes["network.protocol.version"] = scope["http_version"]
-        client = scope.get("client")
-        if client:
-            attributes["client.address"] = client[0]
-        for name, value in raw_headers:
-            if name == b"user-agent":
-                attributes["user_agent.original"] = value.decode("latin-1")
-                break
-
-        context = propagate.extract(raw_headers, getter=_getter)
-        with tracer.start_as_current_span(method, context=context, kind=SpanKind.SERVER, attributes=attributes) as span:
-
-            async def send_with_telemetry(message: Message) -> None:
+            async def send_noting_status(message: Message) -> None:
                 if message["type"] == "http.response.start":
-                    status_code = message["status"]
-                    span.set_attribute("http.response.status_code", status_code)
-                    if status_code >= 500:
-                        span.set_attribute("error.type", str(status_code))
-                        span.set_status(Status(StatusCode.ERROR))
+                    _note_status(span, message["status"])
                 await send(message)
 
             try:
-                await self.app(scope, receive, send_with_telemetry)
+                await self.app(scope, receive, send_noting_status)
             except Exception as exc:
                 span.set_attribute("error.type", type(exc).__qualname__)
                 raise
@@ -156,4 +177,4 @@ class OpenTelemetryMiddleware:
                 route = _route_template(scope)
                 if route is not None:
                     span.set_attribute("http.route", route)
-                    span.update_name(f"{method} {route}")
+                    span.update_name(method + " " + route)

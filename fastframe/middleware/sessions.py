@@ -12,14 +12,14 @@ from itsdangerous.exc import BadSignature
 from itsdangerous.signer import HMACAlgorithm
 
 from fastframe import speedups
-from fastframe.datastructures import Secret
+from fastframe.datastructures import MutableHeaders, Secret
 from fastframe.types import ASGIApp, Message, Receive, Scope, Send
 
 
 class Session(dict[str, typing.Any]):
-    """A dict that records whether it was touched, so the middleware writes the cookie only on change."""
+    """The session: a dict that notes being read (the response then varies by Cookie) and being
+    changed (the cookie is then written again)."""
 
-    # Class-level defaults: a fresh Session costs nothing beyond the dict itself.
     accessed: bool = False
     modified: bool = False
 
@@ -27,63 +27,57 @@ class Session(dict[str, typing.Any]):
         self.accessed = True
 
     def mark_modified(self) -> None:
-        self.accessed = True
-        self.modified = True
+        self.accessed = self.modified = True
+
+    # Each mutating method notes the change (when there is one) and lets dict do the rest.
 
     def __setitem__(self, key: str, value: typing.Any) -> None:
         self.mark_modified()
-        super().__setitem__(key, value)
+        dict.__setitem__(self, key, value)
 
     def __delitem__(self, key: str) -> None:
         self.mark_modified()
-        super().__delitem__(key)
-
-    def clear(self) -> None:
-        self.mark_modified()
-        super().clear()
-
-    def pop(self, key: str, *args: typing.Any) -> typing.Any:
-        if key in self:
-            self.mark_modified()
-        return super().pop(key, *args)
-
-    def popitem(self) -> tuple[str, typing.Any]:
-        item = super().popitem()
-        self.mark_modified()
-        return item
-
-    def setdefault(self, key: str, default: typing.Any = None) -> typing.Any:
-        if key not in self:
-            self.mark_modified()
-        return super().setdefault(key, default)
-
-    def update(self, *args: typing.Any, **kwargs: typing.Any) -> None:
-        self.mark_modified()
-        super().update(*args, **kwargs)
+        dict.__delitem__(self, key)
 
     def __ior__(self, other: typing.Any) -> Session:  # type: ignore[override,misc]
         self.mark_modified()
-        return super().__ior__(other)  # type: ignore[return-value]
+        dict.update(self, other)
+        return self
+
+    def update(self, *args: typing.Any, **kwargs: typing.Any) -> None:
+        self.mark_modified()
+        dict.update(self, *args, **kwargs)
+
+    def clear(self) -> None:
+        self.mark_modified()
+        dict.clear(self)
+
+    def setdefault(self, key: str, default: typing.Any = None) -> typing.Any:
+        if not dict.__contains__(self, key):
+            self.mark_modified()
+        return dict.setdefault(self, key, default)
+
+    def pop(self, key: str, *args: typing.Any) -> typing.Any:
+        if dict.__contains__(self, key):
+            self.mark_modified()
+        return dict.pop(self, key, *args)
+
+    def popitem(self) -> tuple[str, typing.Any]:
+        pair = dict.popitem(self)  # raises on an empty session, which then stays unmodified
+        self.mark_modified()
+        return pair
 
 
-def _add_vary(raw: list[tuple[bytes, bytes]], vary: bytes) -> None:
-    # MutableHeaders.add_vary_header on a raw list: merge every vary value into the first one.
-    existing = [value for name, value in raw if name == b"vary"]
-    if not existing:
-        raw.append((b"vary", vary))
-        return
-    merged = b", ".join(existing) + b", " + vary
-    first = True
-    i = 0
-    while i < len(raw):
-        if raw[i][0] == b"vary":
-            if first:
-                raw[i] = (b"vary", merged)
-                first = False
-            else:
-                del raw[i]
-                continue
-        i += 1
+def _flags(same_site: str, https_only: bool, domain: str | None, partitioned: bool) -> str:
+    """The attributes every session cookie carries after its value, path and age."""
+    parts = ["httponly", "samesite=" + same_site]
+    if https_only:
+        parts.append("secure")
+    if domain is not None:
+        parts.append("domain=" + domain)
+    if partitioned:
+        parts.append("partitioned")
+    return "; ".join(parts)
 
 
 class SessionMiddleware:
@@ -100,56 +94,49 @@ class SessionMiddleware:
         partitioned: bool = False,
     ) -> None:
         self.app = app
-        self.signer = itsdangerous.TimestampSigner(str(secret_key))
-        self.session_cookie = session_cookie
-        self.max_age = max_age
-        self.path = path
-        self.security_flags = "httponly; samesite=" + same_site
-        if https_only:
-            self.security_flags += "; secure"
-        if domain is not None:
-            self.security_flags += f"; domain={domain}"
-        if partitioned:
-            self.security_flags += "; partitioned"
-        self._fast_signer = self.signer
-        # itsdangerous derives the HMAC key on every call; derive it once for the common single-key setup.
-        algorithm = self.signer.algorithm
-        self._derived_key = self.signer.derive_key() if isinstance(algorithm, HMACAlgorithm) else None
+        self.session_cookie, self.path, self.max_age = session_cookie, path, max_age
+        self.security_flags = _flags(same_site, https_only, domain, partitioned)
+        signer = self.signer = itsdangerous.TimestampSigner(str(secret_key))
+        # itsdangerous derives the HMAC key on every call: for the usual single key, derive it once.
+        self._fast_signer = signer
+        algorithm = signer.algorithm
+        self._derived_key = signer.derive_key() if isinstance(algorithm, HMACAlgorithm) else None
         self._digest = getattr(algorithm, "digest_method", None)
 
+    def _load(self, raw_headers: typing.Any) -> Session | None:
+        """The session the request's cookie carries, when it has a valid one."""
+        cookie_header = speedups.http.header_get(raw_headers, "cookie")
+        value = None if cookie_header is None else speedups.http.parse_cookie(cookie_header).get(self.session_cookie)
+        payload = None if value is None else self._unsign(value.encode("utf-8"))
+        return None if payload is None else Session(json.loads(b64decode(payload)))
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
+        if scope["type"] != "http" and scope["type"] != "websocket":
             await self.app(scope, receive, send)
             return
+        loaded = self._load(scope["headers"])
+        scope["session"] = Session() if loaded is None else loaded
 
-        had_valid_cookie = False
-        session = Session()
-        cookie_header = speedups.http.header_get(scope["headers"], "cookie")
-        if cookie_header is not None:
-            value = speedups.http.parse_cookie(cookie_header).get(self.session_cookie)
-            if value is not None:
-                data = self._unsign(value.encode("utf-8"))
-                if data is not None:
-                    session = Session(json.loads(b64decode(data)))
-                    had_valid_cookie = True
-        scope["session"] = session
-
-        async def send_wrapper(message: Message) -> None:
+        async def send_with_cookie(message: Message) -> None:
             if message["type"] == "http.response.start":
-                current = scope["session"]
-                if current.accessed or current.modified:
-                    headers = list(message["headers"])
-                    message["headers"] = headers
-                    if current.accessed:
-                        _add_vary(headers, b"Cookie")
-                    if current.modified:
-                        if current:
-                            headers.append((b"set-cookie", self._cookie_for(current)))
-                        elif had_valid_cookie:
-                            headers.append((b"set-cookie", self._clearing_cookie()))
+                self._set_cookie(message, scope["session"], loaded is not None)
             await send(message)
 
-        await self.app(scope, receive, send_wrapper)
+        await self.app(scope, receive, send_with_cookie)
+
+    def _set_cookie(self, start: Message, session: Session, came_with_one: bool) -> None:
+        """What the session's use asks of the response: Vary when it was read, a new cookie when
+        it changed (or one that clears it, when it was emptied)."""
+        if not (session.accessed or session.modified):
+            return
+        start.setdefault("headers", [])
+        headers = MutableHeaders(scope=start)  # a copy: the app's own list stays as it was
+        if session.accessed:
+            headers.add_vary_header("Cookie")
+        if session.modified and session:
+            headers.append("Set-Cookie", self._cookie_for(session).decode("latin-1"))
+        elif session.modified and came_with_one:
+            headers.append("Set-Cookie", self._clearing_cookie().decode("latin-1"))
 
     def _fast(self) -> bool:
         signer = self.signer

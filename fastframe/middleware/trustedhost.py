@@ -1,3 +1,5 @@
+"""TrustedHostMiddleware: answers 400 to requests whose Host header names no allowed host."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -9,6 +11,14 @@ from fastframe.responses import PlainTextResponse, RedirectResponse, Response
 from fastframe.types import ASGIApp, Receive, Scope, Send
 
 ENFORCE_DOMAIN_WILDCARD = "Domain wildcard patterns must be like '*.example.com'."
+_header_get = speedups.http.header_get
+
+
+def _pattern(text: str) -> str:
+    """A host pattern, lower-cased: "*", a host, or "*." followed by a domain."""
+    wildcard_ok = "*" not in text[1:] and (text[:1] != "*" or text == "*" or text[:2] == "*.")
+    assert wildcard_ok, ENFORCE_DOMAIN_WILDCARD
+    return text.lower()
 
 
 class TrustedHostMiddleware:
@@ -18,41 +28,31 @@ class TrustedHostMiddleware:
         allowed_hosts: Sequence[str] | None = None,
         www_redirect: bool = True,
     ) -> None:
-        if allowed_hosts is None:
-            allowed_hosts = ["*"]
-
-        for pattern in allowed_hosts:
-            assert "*" not in pattern[1:], ENFORCE_DOMAIN_WILDCARD
-            if pattern.startswith("*") and pattern != "*":
-                assert pattern.startswith("*."), ENFORCE_DOMAIN_WILDCARD
-
+        patterns = ["*"] if allowed_hosts is None else [_pattern(text) for text in allowed_hosts]
         self.app = app
-        self.allowed_hosts = [pattern.lower() for pattern in allowed_hosts]
-        self.allow_any = "*" in self.allowed_hosts
         self.www_redirect = www_redirect
-        # Split once so a request costs a set lookup plus one suffix test per wildcard.
-        self._exact = frozenset(p for p in self.allowed_hosts if not p.startswith("*"))
-        self._suffixes = tuple(p[1:] for p in self.allowed_hosts if p.startswith("*."))
+        self.allowed_hosts = patterns
+        self.allow_any = "*" in patterns
+        # Exact names in a set; "*.example.com" kept as ".example.com", a suffix to test.
+        self._names = frozenset(p for p in patterns if p[:1] != "*")
+        self._domains = tuple(p[1:] for p in patterns if p[:2] == "*.")
+
+    def _allows(self, host: str) -> bool:
+        return host in self._names or (bool(self._domains) and host.endswith(self._domains))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.allow_any or scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-
-        parsed = parse_host_header(speedups.http.header_get(scope["headers"], "host"))
-        found_www_redirect = False
-        if parsed is not None:
-            host = parsed.host.lower()
-            if host in self._exact or (self._suffixes and host.endswith(self._suffixes)):
-                await self.app(scope, receive, send)
-                return
-            found_www_redirect = self.www_redirect and ("www." + host) in self._exact
-
+        parsed = parse_host_header(_header_get(scope["headers"], "host"))
+        host = None if parsed is None else parsed.host.lower()
+        if host is not None and self._allows(host):
+            await self.app(scope, receive, send)
+            return
         response: Response
-        if found_www_redirect:
+        if host is not None and self.www_redirect and "www." + host in self._names:
             url = URL(scope=scope)
-            redirect_url = url.replace(netloc="www." + url.netloc)
-            response = RedirectResponse(url=str(redirect_url))
+            response = RedirectResponse(url=str(url.replace(netloc="www." + url.netloc)))
         else:
             response = PlainTextResponse("Invalid host header", status_code=400)
         await response(scope, receive, send)

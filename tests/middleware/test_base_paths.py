@@ -329,6 +329,12 @@ async def test_request_in_dispatch_matches_reference(first: str) -> None:
         return ns.BaseHTTPMiddleware(app_plain(ns, log), dispatch)
 
     ours, ref = await both(build)
+    if first == "is_disconnected":
+        # Deliberate difference (docs/differences.md): the chunk the reference's check drops
+        # reaches the app here.
+        assert ("app read", b"abcd") in ours and ("app read", b"cd") in ref
+        ours = [entry for entry in ours if entry != ("app read", b"abcd")]
+        ref = [entry for entry in ref if entry != ("app read", b"cd")]
     assert ours == ref
 
 
