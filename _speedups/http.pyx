@@ -653,6 +653,15 @@ cdef class Connection:
     cdef public object _url, _base_url, _headers, _query_params, _cookies, _state, _form
     cdef public bint _stream_consumed, _is_disconnected
 
+    def _open(self, scope, receive, send):
+        """Set the scope and channels, and empty every cache."""
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._url = self._base_url = self._headers = self._query_params = None
+        self._cookies = self._state = self._form = None
+        self._stream_consumed = self._is_disconnected = False
+
 
 cdef object _request_class = None
 cdef object _request_init = None

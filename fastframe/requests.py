@@ -109,15 +109,6 @@ class HTTPConnection(Connection, Mapping[str, Any], Generic[StateT]):
         assert scope["type"] in ("http", "websocket")
         self._open(scope, empty_receive, empty_send)
 
-    def _open(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Every field set: the compiled twin starts its caches at None, the pure one does not."""
-        self.scope = scope
-        self._receive = receive
-        self._send = send
-        self._url = self._base_url = self._headers = self._query_params = None
-        self._cookies = self._state = self._form = None
-        self._stream_consumed = self._is_disconnected = False
-
     def __getitem__(self, key: str) -> Any:
         return self.scope[key]
 

@@ -170,10 +170,8 @@ class WebSocket(HTTPConnection, metaclass=_WebSocketType):
     _plain_io: ClassVar[bool]
 
     def __init__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        HTTPConnection.__init__(self, scope)
         assert scope["type"] == "websocket"
-        self._receive = receive
-        self._send = send
+        self._open(scope, receive, send)
         self.client_state = _CONNECTING
         self.application_state = _CONNECTING
         self._hooks: Any = self.__dict__ if self._plain_io else True

@@ -180,6 +180,29 @@ class Connection:
         "_is_disconnected",
     )
 
+    # Typed by the classes built on this one (HTTPConnection declares them precisely).
+    scope: Any
+    _receive: Any
+    _send: Any
+    _url: Any
+    _base_url: Any
+    _headers: Any
+    _query_params: Any
+    _cookies: Any
+    _state: Any
+    _form: Any
+    _stream_consumed: bool
+    _is_disconnected: bool
+
+    def _open(self, scope: Any, receive: Any, send: Any) -> None:
+        """Set the scope and channels, and empty every cache."""
+        self.scope = scope
+        self._receive = receive
+        self._send = send
+        self._url = self._base_url = self._headers = self._query_params = None
+        self._cookies = self._state = self._form = None
+        self._stream_consumed = self._is_disconnected = False
+
 
 def new_request(scope: Any, receive: Any, send: Any) -> Any:
     """Request(scope, receive, send) for an http scope; configure_request replaces it by the class."""
