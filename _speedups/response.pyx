@@ -16,6 +16,7 @@ __all__ = [
     "build_headers",
     "configure",
     "content_type",
+    "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
@@ -40,23 +41,15 @@ cdef extern from *:
 # The four attributes every response sets, and Response's own descriptors for them (its slots).
 cdef tuple _FIELDS = ("status_code", "background", "body", "raw_headers")
 cdef tuple _field_descriptors = ()
-# By class: Response's descriptors when the class still reaches them for all four names (else
-# None: setattr then finds whatever the class put there). Learned once per class.
-cdef dict _fields_by_class = {}
 
 
 cdef object _fields_of(object cls):
-    cdef PyObject *known = PyDict_GetItemWithError(_fields_by_class, cls)
-    if known is not NULL:
-        return <object>known
-    found = _field_descriptors
+    """Response's descriptors when `cls` still reaches them for all four names, else None
+    (setattr then finds whatever the class put there)."""
     for name, own in zip(_FIELDS, _field_descriptors):
         if getattr(cls, name, None) is not own:
-            found = None
-            break
-    if PyDict_Size(_fields_by_class) < 256:
-        PyDict_SetItem(_fields_by_class, cls, found)
-    return found
+            return None
+    return _field_descriptors
 
 cdef dict _TYPE_VALUES = {}
 # The usual charset's Content-Type headers by media type alone: no key tuple, no header tuple to make.
@@ -98,7 +91,7 @@ def configure(response_class, json_class, json_dumps):
     owned = tuple([response_class.__dict__.get(name) for name in _FIELDS])
     # Only slots are written through their descriptor; a Response without them is set the usual way.
     _field_descriptors = owned if all([type(d).__name__ == "member_descriptor" for d in owned]) else ()
-    _fields_by_class.clear()
+    _plans.clear()
 
 
 def content_type(media_type, charset):
@@ -212,9 +205,48 @@ def init_json_response(self, content, status_code=200, headers=None, media_type=
         super(_json_class, self).__init__(content, status_code, headers, media_type, background)
 
 
+cdef class _ClassPlan:
+    """What _init reads from a response class, learned on its first response."""
+    cdef object fields  # Response's slot descriptors when the class reaches all four, else None
+    cdef object charset  # the class's charset when it is a str, else None (read the instance's)
+    cdef int render  # 0: Response.render, 1: JSONResponse.render, 2: the class's own
+    cdef bint stock_headers  # the class's init_headers is Response's
+    cdef object media_type  # the class's media type
+    cdef bint media_type_plain  # ... and it is None or a str (else read the instance's)
+
+
+# By class. A response class's attributes are read once; responses.Response's metaclass calls
+# forget_classes() whenever one is set or deleted on any response class.
+cdef dict _plans = {}
+
+
+cdef _ClassPlan _plan_of(object cls):
+    cdef PyObject *known = PyDict_GetItemWithError(_plans, cls)
+    if known is not NULL:
+        return <_ClassPlan>known
+    cdef _ClassPlan plan = _ClassPlan.__new__(_ClassPlan)
+    plan.fields = _fields_of(cls) if _field_descriptors else None
+    charset = getattr(cls, _CHARSET)
+    plan.charset = charset if type(charset) is str else None
+    render = getattr(cls, _RENDER)
+    plan.render = 0 if render is _stock_render else 1 if render is _stock_json_render else 2
+    plan.stock_headers = getattr(cls, _INIT_HEADERS) is _stock_init_headers
+    plan.media_type = getattr(cls, _MEDIA_TYPE)
+    plan.media_type_plain = plan.media_type is None or type(plan.media_type) is str
+    if PyDict_Size(_plans) >= 256:
+        _plans.clear()
+    PyDict_SetItem(_plans, cls, plan)
+    return plan
+
+
+def forget_classes():
+    """Drop what was learned about response classes: one of their attributes changed."""
+    _plans.clear()
+
+
 cdef int _init(self, content, status_code, headers, media_type, background) except -1:
-    cls = type(self)
-    fields = _fields_of(cls) if _field_descriptors else None
+    cdef _ClassPlan plan = _plan_of(type(self))
+    fields = plan.fields
     if fields is None:
         self.status_code = status_code
     else:
@@ -225,13 +257,12 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
         self.background = background
     else:
         ff_descr_set(<object>PyTuple_GET_ITEM(fields, 1), self, background)
-    # Read from the class when it holds plain values there (the instance, just made, has none of
-    # its own but a media_type given above); through the instance otherwise, as the reference reads.
-    charset = getattr(cls, _CHARSET)
-    if type(charset) is not str:
+    # From the class when it holds plain values there (the instance, just made, has none of its
+    # own but a media_type given above); through the instance otherwise, as the reference reads.
+    charset = plan.charset
+    if charset is None:
         charset = getattr(self, _CHARSET)
-    render = getattr(cls, _RENDER)
-    if render is _stock_render:
+    if plan.render == 0:
         if content is None:
             body = b""
         elif PyUnicode_CheckExact(content):
@@ -243,7 +274,7 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
             body = content
         else:
             body = content.encode(charset)
-    elif render is _stock_json_render:
+    elif plan.render == 1:
         body = _json_dumps(content)
     else:
         body = self.render(content)
@@ -251,11 +282,9 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
         self.body = body
     else:
         ff_descr_set(<object>PyTuple_GET_ITEM(fields, 2), self, body)
-    if getattr(cls, _INIT_HEADERS) is _stock_init_headers:
-        if media_type is None:
-            media_type = getattr(cls, _MEDIA_TYPE)
-            if media_type is not None and type(media_type) is not str:
-                media_type = getattr(self, _MEDIA_TYPE)
+    if plan.stock_headers:
+        if media_type is None and plan.media_type_plain:
+            media_type = plan.media_type
         else:
             media_type = getattr(self, _MEDIA_TYPE)
         raw = _headers(headers, body, status_code, media_type, charset)

@@ -29,7 +29,21 @@ _json_render: Callable[[Any], bytes] = _stdlib_json if _jsonenc is None else _js
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
 
-class Response:
+class _ResponseType(type):
+    """The metaclass of response classes. The compiled twin reads what a response class holds
+    (render, charset, media_type, ...) once per class; setting or deleting any attribute of a
+    response class, patches and their undoing included, makes it read them again."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        _response.forget_classes()
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        _response.forget_classes()
+
+
+class Response(metaclass=_ResponseType):
     # The attributes every response sets live in slots: made and read on every request, they cost
     # less there than in the instance dict; any other attribute can still be set.
     __slots__ = ("status_code", "background", "body", "raw_headers", "__dict__", "__weakref__")

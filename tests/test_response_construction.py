@@ -215,3 +215,29 @@ def test_a_replaced_new_is_called_as_by_the_reference() -> None:
     ours = run("fastframe")
     assert "('made_by', 'new')" in ours
     assert ours == run("starlette")
+
+
+def test_a_class_changed_after_its_first_response_is_read_again() -> None:
+    # What a response class holds is learned on its first response (compiled): every later change
+    # to the class, or to a response class above it, must be seen by the next response.
+    def build(module: Any) -> list[Any]:
+        class Text(module.PlainTextResponse):
+            pass
+
+        made = [state(Text("\u00e9"))]
+        Text.charset = "latin-1"
+        made.append(state(Text("\u00e9")))
+        module.PlainTextResponse.media_type = "text/x-later"
+        try:
+            made.append(state(Text("x")))
+        finally:
+            module.PlainTextResponse.media_type = "text/plain"
+        Text.body = b"class body"  # shadows the instance field on this class only
+        made.append(state(Text("y")))
+        del Text.body
+        made.append(state(Text("z")))
+        Text.render = lambda self, content: b"<" + content.encode() + b">"
+        made.append(state(Text("w")))
+        return made
+
+    assert build(f_responses) == build(s_responses)

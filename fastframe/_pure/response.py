@@ -20,6 +20,7 @@ __all__ = [
     "build_headers",
     "configure",
     "content_type",
+    "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
@@ -47,6 +48,11 @@ def configure(response_class: type, json_class: type, json_dumps: _Callable[[_An
     _response_class, _json_class, _json_dumps = response_class, json_class, json_dumps
     _stock_render, _stock_init_headers = response_class.render, response_class.init_headers  # type: ignore[attr-defined]
     _stock_json_render = json_class.render  # type: ignore[attr-defined]
+
+
+def forget_classes() -> None:
+    """The compiled twin's: drop what was learned about response classes. This twin reads a
+    class's attributes on every response, so it has nothing to drop."""
 
 
 def content_type(media_type: str, charset: str) -> bytes:
