@@ -1,8 +1,10 @@
-"""The one-frame dispatch path (fastframe._dispatch) against the reference's layered one.
+"""The request path (Starlette's planned default stack, or ExceptionMiddleware over its router)
+against the reference's layered one.
 
 Each case builds the same application with starlette and with fastframe, with and without a
-user middleware (which moves ServerErrorMiddleware out of the fused frame), and compares what a
-client sees: status, headers, body, or the exception the TestClient raises.
+user middleware (with one, Starlette.__call__ no longer runs the exception layer and the router
+itself), and compares what a client sees: status, headers, body, or the exception the TestClient
+raises.
 """
 
 # Each test builds and exercises its app before the next one; closures see their own loop values.
