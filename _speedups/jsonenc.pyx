@@ -8,7 +8,7 @@ encoder and decoder), so results and exceptions match the reference.
 
 from cpython.bytes cimport PyBytes_AS_STRING, PyBytes_GET_SIZE
 from cpython.object cimport PyObject, PyTypeObject
-from libc.math cimport ceil, fabs, floor, isfinite
+from libc.math cimport fabs, isfinite
 from libc.stdint cimport uint64_t
 from libc.string cimport memcpy, strlen
 from cpython.mem cimport PyMem_Free, PyMem_Malloc, PyMem_Realloc
@@ -179,51 +179,60 @@ _fill_escapes()
 
 cdef int _text(_Out *out, const unsigned char *text, Py_ssize_t size) except -1:
     """A JSON string of UTF-8 `text`, escaped as the stdlib escapes with ensure_ascii=False."""
-    cdef Py_ssize_t i = 0, stop, used
-    cdef unsigned char c, escape
+    cdef Py_ssize_t i = 0, used, begin
+    cdef unsigned char c = 0, escape = 0
     cdef uint64_t word
     cdef char *into
     _room(out, size + 2)
     into = out.at
     into[0] = b'"'
     into += 1
+    begin = into - out.data  # an offset: an escape may move the buffer
     # Room is kept for the rest of the text as it is, plus the closing quote; an escape adds more.
-    while i < size:
-        if size - i >= 8:
+    while True:
+        # Plain text eight bytes at a time, while eight remain.
+        while size - i >= 8:
             memcpy(&word, text + i, 8)
+            if not _word_is_plain(word):
+                break
+            memcpy(into, &word, 8)
+            into += 8
+            i += 8
+        if i < size and size >= 8 and size - i < 8 and (into - out.data) - begin == i:
+            # A plain tail of a text written as it is so far: its last eight bytes, some again.
+            memcpy(&word, text + size - 8, 8)
             if _word_is_plain(word):
-                memcpy(into, &word, 8)
-                into += 8
-                i += 8
-                continue
-            stop = i + 8  # one of these eight needs an escape: byte by byte through them
-        else:
-            stop = size
-        while i < stop:
+                into = out.data + begin + size
+                memcpy(into - 8, &word, 8)
+                break
+        # Byte by byte up to the next escape (within these eight bytes, or in the tail).
+        while i < size:
             c = text[i]
             escape = _ESCAPES[c]
-            if escape == 0:
-                into[0] = <char>c
-                into += 1
-                i += 1
-                continue
-            # Room for this escape at its longest, and for the rest of the text and the quote.
-            if 6 + (size - i - 1) + 1 > out.limit - into:
-                used = into - out.data
-                out.at = into
-                _grow(out, 6 + (size - i - 1) + 1)
-                into = out.data + used
-            into[0] = b'\\'
-            into[1] = <char>escape
-            if escape == b'u':
-                into[2] = b'0'
-                into[3] = b'0'
-                into[4] = _HEX[c >> 4]
-                into[5] = _HEX[c & 15]
-                into += 6
-            else:
-                into += 2
+            if escape:
+                break
+            into[0] = <char>c
+            into += 1
             i += 1
+        if i == size:
+            break
+        # Room for this escape at its longest, and for the rest of the text and the quote.
+        if 6 + (size - i - 1) + 1 > out.limit - into:
+            used = into - out.data
+            out.at = into
+            _grow(out, 6 + (size - i - 1) + 1)
+            into = out.data + used
+        into[0] = b'\\'
+        into[1] = <char>escape
+        if escape == b'u':
+            into[2] = b'0'
+            into[3] = b'0'
+            into[4] = _HEX[c >> 4]
+            into[5] = _HEX[c & 15]
+            into += 6
+        else:
+            into += 2
+        i += 1
     into[0] = b'"'
     out.at = into + 1
     return 0
@@ -336,8 +345,9 @@ cdef int _short_decimal(double number, long long *digits) noexcept:
         scaled = number * _TENS[k]
         if scaled >= 1e15:
             return -1
-        low = floor(scaled)
-        high = ceil(scaled)
+        # floor and ceil: 0 < scaled < 1e15 < 2**53, so the truncating cast is exact.
+        low = <double>(<long long>scaled)
+        high = low if low == scaled else low + 1.0
         # n / 10**k is the correctly rounded value of the decimal: it reads back iff it is `number`.
         low_back = low / _TENS[k] == number
         high_back = high != low and high / _TENS[k] == number
@@ -392,9 +402,14 @@ cdef int _real(_Out *out, PyObject *value) except -1:
     return 1
 
 
-cdef inline int _value(_Out *out, PyObject *value, int depth) except -1:
-    """Writes `value`: 1, or 0 (with `out` to be discarded) when the stdlib must encode the content.
-    Inlined where containers write their items: only a container costs a call of its own."""
+cdef enum:
+    _CONTAINER = 2  # what _scalar() answers for anything that is not a scalar
+
+
+cdef inline int _scalar(_Out *out, PyObject *value) except -1:
+    """Writes a str, int, bool, None or float: 1, or 0 (with `out` to be discarded) when the stdlib
+    must encode the content; _CONTAINER for anything else. Not recursive, so it is inlined where
+    containers write their items: only a nested container costs a call (to _container) of its own."""
     cdef PyTypeObject *kind = Py_TYPE(value)
     if kind is &PyUnicode_Type:
         return _string(out, value)
@@ -411,7 +426,7 @@ cdef inline int _value(_Out *out, PyObject *value, int depth) except -1:
         return 1
     if kind is &PyFloat_Type:
         return _real(out, value)
-    return _container(out, value, depth)
+    return _CONTAINER
 
 
 cdef int _container(_Out *out, PyObject *value, int depth) except -1:
@@ -420,6 +435,7 @@ cdef int _container(_Out *out, PyObject *value, int depth) except -1:
     cdef Py_ssize_t position = 0, i, count
     cdef PyObject *key
     cdef PyObject *item
+    cdef int done
     if depth >= _MAX_DEPTH:
         return 0
     if kind is &PyDict_Type:
@@ -429,7 +445,10 @@ cdef int _container(_Out *out, PyObject *value, int depth) except -1:
                 return 0
             if not _key(out, key):
                 return 0
-            if not _value(out, item, depth + 1):
+            done = _scalar(out, item)
+            if done == _CONTAINER:
+                done = _container(out, item, depth + 1)
+            if not done:
                 return 0
             _byte(out, b',')
         # The comma after the last item becomes the closing brace (or the brace follows the '{').
@@ -443,7 +462,11 @@ cdef int _container(_Out *out, PyObject *value, int depth) except -1:
         # The list is read afresh at each step: nothing here runs Python code, but stay safe.
         i = 0
         while i < PyList_GET_SIZE(value):
-            if not _value(out, PyList_GET_ITEM(value, i), depth + 1):
+            item = PyList_GET_ITEM(value, i)
+            done = _scalar(out, item)
+            if done == _CONTAINER:
+                done = _container(out, item, depth + 1)
+            if not done:
                 return 0
             _byte(out, b',')
             i += 1
@@ -456,7 +479,11 @@ cdef int _container(_Out *out, PyObject *value, int depth) except -1:
         _byte(out, b'[')
         count = PyTuple_GET_SIZE(value)
         for i in range(count):
-            if not _value(out, PyTuple_GET_ITEM(value, i), depth + 1):
+            item = PyTuple_GET_ITEM(value, i)
+            done = _scalar(out, item)
+            if done == _CONTAINER:
+                done = _container(out, item, depth + 1)
+            if not done:
                 return 0
             _byte(out, b',')
         if count:
@@ -478,7 +505,9 @@ def dumps(content):
     out.limit = stack + _STACK - _SLACK
     out.heap = False
     try:
-        done = _value(&out, <PyObject *>content, 0)
+        done = _scalar(&out, <PyObject *>content)
+        if done == _CONTAINER:
+            done = _container(&out, <PyObject *>content, 0)
         if done:
             return PyBytes_FromStringAndSize(out.data, out.at - out.data)
     finally:
