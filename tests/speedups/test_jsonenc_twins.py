@@ -400,3 +400,26 @@ def test_many_distinct_keys_and_repeated_ones_encode_as_the_reference() -> None:
         expected = reference_body(content)
         for twin in TWINS:
             assert twin.dumps(content) == expected
+
+
+# The compiled twin scans strings eight bytes at a time, starts with a 4 KiB buffer (less 64 bytes of
+# slack) and copies cached keys in 16-byte blocks: escapes at every offset in and across a word, and
+# bodies that outgrow the first buffer inside a string, an escape or a key, cached or not.
+escapables = st.text(alphabet=st.sampled_from('ab"\\\n\x00\x1f\x7f/\u00e9\u2028'), max_size=40)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.one_of(st.integers(0, 80), st.integers(3900, 4160)),
+    escapables,
+    st.lists(escapables, max_size=4),
+    st.integers(0, 70),
+)
+def test_dumps_matches_the_reference_across_word_and_buffer_boundaries(
+    pad: int, text: str, more: list[str], key_size: int
+) -> None:
+    fields = {"k" * key_size + text[:2]: more, text: text, "é" * (key_size // 2): [text, *more]}
+    content = ["x" * pad, text, fields, fields, [text] * 3]
+    expected = outcome(reference_body, content)
+    for twin in TWINS:
+        assert outcome(twin.dumps, content) == expected
