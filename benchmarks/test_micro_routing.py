@@ -1,9 +1,8 @@
-"""The route table alone: candidates() for the benchmark apps' route lists, compiled or pure per process."""
+"""The route table alone: RouteTable.resolve() for the benchmark apps' route lists, compiled or pure
+per process."""
 
 from __future__ import annotations
 
-import importlib
-import re
 from typing import Any
 
 import pytest
@@ -12,16 +11,6 @@ from benchmarks.scenarios import build_routes, load_framework, route_groups
 
 BATCH = 2000
 SIZES = [120, 1000]
-_PARAM = re.compile(r"{([a-zA-Z_][a-zA-Z0-9_]*)(:[a-zA-Z_][a-zA-Z0-9_]*)?}")
-
-
-def table_key(route: Any) -> Any:
-    """The key fastframe.routing files a route under (its own, when the route carries one)."""
-    key = getattr(route, "_table_key", None)
-    if key is not None:
-        return key
-    match = _PARAM.search(route.path)
-    return (route.path, True) if match is None else (route.path[: match.start()], False)
 
 
 def paths_for(size: int, kind: str) -> list[str]:
@@ -42,16 +31,14 @@ def test_micro_routing(benchmark: Any, impl: str, rounds: int, name: str) -> Non
     size, kind = CASES[name]
     if impl in ("raw", "starlette"):
         pytest.skip("the route table is fastframe's own; the reference has none")
-    speedups = importlib.import_module("fastframe.speedups")
     app: Any = build_routes(size)(load_framework("fastframe"))
-    table = speedups.routing.RouteTable([table_key(route) for route in app.router.routes])
-    candidates = table.candidates
-    paths = paths_for(size, kind)
-    assert candidates(paths[0])
+    resolve = app.router._route_table().resolve
+    scopes = [{"type": "http", "method": "GET", "path": path, "root_path": ""} for path in paths_for(size, kind)]
+    assert resolve(dict(scopes[0]), "http")[0] is not None
 
     def run() -> None:
-        for path in paths:
-            candidates(path)
+        for scope in scopes:
+            resolve(dict(scope), "http")
 
     benchmark.extra_info["batch"] = BATCH
     benchmark.extra_info["group"] = "micro"
