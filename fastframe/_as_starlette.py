@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import importlib.abc
 import importlib.machinery
+import os
 import sys
 from collections.abc import Sequence
 from types import ModuleType
@@ -123,3 +124,23 @@ def install_as_starlette() -> None:
         )
     if _finder() is None:
         sys.meta_path.insert(0, StarletteAliasFinder())
+
+
+# How `python -m fastframe serve` hands the user's app to uvicorn's worker and reload processes:
+# those are fresh interpreters, so uvicorn is given the factory below, which installs the alias
+# there before it imports the app named in these variables.
+SERVE_APP_VAR = "FASTFRAME_SERVE_APP"
+SERVE_FACTORY_VAR = "FASTFRAME_SERVE_APP_FACTORY"
+SERVE_FACTORY = "fastframe._as_starlette:serve_app"
+
+
+def serve_app() -> object:
+    """The app `python -m fastframe serve` was asked for, imported with fastframe installed as starlette."""
+    from uvicorn.importer import import_from_string
+
+    if os.environ.get(ENV_VAR, "") != "0":
+        install_as_starlette()
+    app = import_from_string(os.environ[SERVE_APP_VAR])
+    if os.environ.get(SERVE_FACTORY_VAR) == "1":
+        app = app()
+    return app
