@@ -62,6 +62,10 @@ _UNBUILT = object()
 class Starlette:
     """Creates an application instance."""
 
+    # Subclasses that set the public attributes themselves instead of calling __init__ (FastAPI
+    # does) start from this unbuilt plan: the first call plans their stack.
+    _plan: _Plan = _Plan(_UNBUILT)
+
     def __init__(
         self: AppType,
         debug: bool = False,
