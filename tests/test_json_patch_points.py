@@ -2,7 +2,8 @@
 
 FastAPI's tests and tools that wrap JSON patch the stdlib's ``json.dumps``/``json.loads`` (reached
 as ``<module>.json``), or replace a module's ``json`` outright. JSONResponse (made, or its render
-called) and Request.json() then call the patch with the reference's arguments and use its answer;
+called), Request.json() and WebSocket's send_json/receive_json (WebSocketEndpoint's "json" encoding
+too) then call the patch with the reference's arguments and use its answer;
 once the patch is undone the fast encoder answers again, with the reference's bytes. Each case runs
 against the reference and against fastframe, and both must see the same calls and results.
 """
@@ -15,12 +16,14 @@ from typing import Any
 
 import pytest
 import starlette.applications as s_applications
+import starlette.endpoints as s_endpoints
 import starlette.requests as s_requests
 import starlette.responses as s_responses
 import starlette.routing as s_routing
 import starlette.testclient as s_testclient
 
 import fastframe.applications as f_applications
+import fastframe.endpoints as f_endpoints
 import fastframe.requests as f_requests
 import fastframe.responses as f_responses
 import fastframe.routing as f_routing
@@ -33,6 +36,7 @@ SIDES = {
     "reference": (s_responses, s_requests, s_applications, s_routing, s_testclient),
     "fastframe": (f_responses, f_requests, f_applications, f_routing, f_testclient),
 }
+ENDPOINTS = {"reference": s_endpoints, "fastframe": f_endpoints}
 
 CONTENTS: list[Any] = [{"a": 1, "b": [1, 2.5, None, True]}, "é ☃", [], 0, None]
 
@@ -254,3 +258,58 @@ def test_undone_loads_patch_decodes_as_the_reference(monkeypatch: pytest.MonkeyP
         assert served_json("fastframe", backend, body) == served_json("reference", backend, body)
     assert json.loads is STDLIB_LOADS
     assert served_json("fastframe", backend, body) == served_json("reference", backend, body)
+
+
+# --- WebSocket JSON and patched json.dumps / json.loads ---------------------------------------------
+
+
+def websocket_json(side: str, backend: str) -> Any:
+    """What a client sees from an app that reads and writes JSON over a websocket in both modes, and
+    from a WebSocketEndpoint with encoding = "json"."""
+    _, _, applications, routing, testclient = SIDES[side]
+    endpoints = ENDPOINTS[side]
+
+    async def echo(websocket: Any) -> None:
+        await websocket.accept()
+        first = await websocket.receive_json()
+        second = await websocket.receive_json(mode="binary")
+        await websocket.send_json({"first": first, "second": second})
+        await websocket.send_json(["é", 1.5], mode="binary")
+        await websocket.close()
+
+    class Endpoint(endpoints.WebSocketEndpoint):  # type: ignore[name-defined,misc]
+        encoding = "json"
+
+        async def on_receive(self, websocket: Any, data: Any) -> None:
+            await websocket.send_json({"got": data})
+            await websocket.close()
+
+    app = applications.Starlette(routes=[routing.WebSocketRoute("/", echo), routing.WebSocketRoute("/ep", Endpoint)])
+    client = testclient.TestClient(app, backend=backend)
+    seen: list[Any] = []
+    with client.websocket_connect("/") as websocket:
+        websocket.send_text('{"a": [1, 2]}')
+        websocket.send_bytes(b'{"b": null}')
+        seen += [websocket.receive_text(), websocket.receive_bytes()]
+    with client.websocket_connect("/ep") as websocket:
+        websocket.send_text('{"c": true}')
+        seen.append(websocket.receive_text())
+    return seen
+
+
+@pytest.mark.parametrize("patched", ["dumps", "loads", "both"])
+def test_patched_json_on_websockets(monkeypatch: pytest.MonkeyPatch, anyio_backend: str, patched: str) -> None:
+    seen = {}
+    for side in SIDES:
+        dumps = Recorder(lambda *args, **kwargs: "<" + STDLIB_DUMPS(*args, **kwargs) + ">")
+        loads = Recorder(lambda text, **kwargs: {"decoded": STDLIB_LOADS(text, **kwargs)})
+        with monkeypatch.context() as patch:
+            if patched in ("dumps", "both"):
+                patch.setattr(SIDES[side][0].json, "dumps", dumps)
+            if patched in ("loads", "both"):
+                patch.setattr(SIDES[side][1].json, "loads", loads)
+            seen[side] = (outcome(lambda side=side: websocket_json(side, anyio_backend)), dumps.calls, loads.calls)
+    assert seen["fastframe"] == seen["reference"]
+    assert seen["fastframe"][1 if patched == "dumps" else 2]
+    assert seen["fastframe"][0][0] == "value"
+    assert websocket_json("fastframe", anyio_backend) == websocket_json("reference", anyio_backend)
