@@ -28,6 +28,14 @@ cdef object _json_dumps = None
 cdef object _stock_init_headers = None
 cdef object _response_class = None
 cdef object _json_class = None
+# Where JSONResponse.render reads `json` from, that module and its dumps when configured: while
+# both are still there, _json_dumps answers for render.
+cdef dict _json_globals = {}
+cdef object _json_module = None
+cdef dict _json_module_dict = {}
+cdef object _json_original = None
+cdef str _JSON = "json"
+cdef str _DUMPS = "dumps"
 
 cdef extern from *:
     """
@@ -80,12 +88,17 @@ cdef inline bint _is_utf8(object charset):
     return False
 
 
-def configure(response_class, json_class, json_dumps):
+def configure(response_class, json_class, json_dumps, dict json_globals):
     """Name the framework's Response and JSONResponse, whose own render and init_headers are known,
-    and the JSON encoder JSONResponse.render uses."""
+    and the JSON encoder JSONResponse.render uses while the `json` in `json_globals` (the namespace
+    render reads it from) and that module's `dumps` are the ones there now. Once either is patched,
+    render itself is called, as the reference calls it."""
     global _stock_render, _stock_json_render, _json_dumps, _stock_init_headers, _response_class, _json_class
-    global _field_descriptors
+    global _field_descriptors, _json_globals, _json_module, _json_module_dict, _json_original
     _response_class, _json_class, _json_dumps = response_class, json_class, json_dumps
+    _json_globals, _json_module = json_globals, json_globals["json"]
+    _json_module_dict = vars(_json_module)
+    _json_original = _json_module_dict["dumps"]
     _stock_render, _stock_init_headers = response_class.render, response_class.init_headers
     _stock_json_render = json_class.render
     owned = tuple([response_class.__dict__.get(name) for name in _FIELDS])
@@ -244,6 +257,15 @@ def forget_classes():
     _plans.clear()
 
 
+cdef inline bint _json_unpatched() except -1:
+    """`json.dumps`, as JSONResponse.render reads it, is still the one configure() saw."""
+    cdef PyObject *found = PyDict_GetItemWithError(_json_globals, _JSON)
+    if found is NULL or found is not <PyObject *>_json_module:
+        return False
+    found = PyDict_GetItemWithError(_json_module_dict, _DUMPS)
+    return found is not NULL and found is <PyObject *>_json_original
+
+
 cdef int _init(self, content, status_code, headers, media_type, background) except -1:
     cdef _ClassPlan plan = _plan_of(type(self))
     fields = plan.fields
@@ -275,7 +297,10 @@ cdef int _init(self, content, status_code, headers, media_type, background) exce
         else:
             body = content.encode(charset)
     elif plan.render == 1:
-        body = _json_dumps(content)
+        if _json_unpatched():
+            body = _json_dumps(content)
+        else:
+            body = self.render(content)
     else:
         body = self.render(content)
     if fields is None:

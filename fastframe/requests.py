@@ -7,6 +7,7 @@ so the router makes the endpoint's Request by setting just the scope and the two
 
 from __future__ import annotations
 
+import json
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
@@ -34,6 +35,8 @@ _parse_cookie = _http.parse_cookie
 _cookies_from_headers = _http.cookies_from_headers
 # Decodes with orjson where that provably gives json.loads's answer.
 _json_loads: Callable[[bytes], Any] = speedups.jsonenc.loads
+# ... while `json.loads` is still the stdlib's own; a patched one is called as the reference calls it.
+_STDLIB_LOADS = json.loads
 
 SERVER_PUSH_HEADERS_TO_COPY = {
     "accept",
@@ -277,7 +280,8 @@ class Request(HTTPConnection[StateT]):
             return self._json
         except AttributeError:
             pass
-        self._json = _json_loads(await self.body())
+        body = await self.body()
+        self._json = _json_loads(body) if json.loads is _STDLIB_LOADS else json.loads(body)
         return self._json
 
     def _form_parser(self, content_type: bytes, stream: Any, limits: dict[str, Any]) -> Any:

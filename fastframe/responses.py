@@ -19,11 +19,16 @@ _jsonenc = speedups.jsonenc
 
 
 def _stdlib_json(content: Any) -> bytes:
+    # The reference's call, word for word as a patched json.dumps sees it: `json` is read from this
+    # module's globals, and dumps from it, on every call.
     return json.dumps(content, ensure_ascii=False, allow_nan=False, indent=None, separators=(",", ":")).encode("utf-8")
 
 
 # What JSONResponse.render returns: the reference's compact json.dumps, through the JSON twin.
 _json_render: Callable[[Any], bytes] = _stdlib_json if _jsonenc is None else _jsonenc.dumps
+# The stdlib's own json.dumps: while `json.dumps` here is still it, the JSON twin answers for it.
+# A patch (of json.dumps, or of this module's `json`) is called as the reference calls json.dumps.
+_STDLIB_DUMPS = json.dumps
 
 # RedirectResponse's Location keeps these as they are and percent-encodes everything else.
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
@@ -190,10 +195,12 @@ class JSONResponse(Response):
         __init__ = _response.init_json_response
 
     def render(self, content: Any) -> bytes:
-        return _json_render(content)
+        if json.dumps is _STDLIB_DUMPS:
+            return _json_render(content)
+        return _stdlib_json(content)
 
 
-_response.configure(Response, JSONResponse, _json_render)
+_response.configure(Response, JSONResponse, _json_render, globals())
 
 
 class RedirectResponse(Response):

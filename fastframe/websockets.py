@@ -358,9 +358,15 @@ class WebSocketClose:
 _fast_dumps = speedups.jsonenc.dumps
 _fast_loads = speedups.jsonenc.loads
 _encoder = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
+# The stdlib's own json.dumps and json.loads: while `json` here still has them the twin answers; a
+# patched one (or a replaced `json`) is called as the reference calls it.
+_STDLIB_DUMPS = json.dumps
+_STDLIB_LOADS = json.loads
 
 
 def _json_text(data: Any) -> str:
+    if json.dumps is not _STDLIB_DUMPS:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False)  # type: ignore[no-any-return]
     try:
         return _fast_dumps(data).decode("utf-8")  # type: ignore[no-any-return]
     except ValueError:
@@ -368,6 +374,8 @@ def _json_text(data: Any) -> str:
 
 
 def _json_bytes(data: Any) -> bytes:
+    if json.dumps is not _STDLIB_DUMPS:
+        return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode("utf-8")  # type: ignore[no-any-return]
     try:
         return _fast_dumps(data)  # type: ignore[no-any-return]
     except ValueError:
@@ -378,6 +386,8 @@ def _json_loads_text(text: Any) -> Any:
     """json.loads(text) for the text of a message (also used by WebSocketEndpoint)."""
     # json.loads reads bytes and str alike except for a leading BOM and NULs among the first four
     # characters (its encoding sniffing), so only text without either goes to the bytes decoder.
+    if json.loads is not _STDLIB_LOADS:
+        return json.loads(text)
     if type(text) is str and not text.startswith("\ufeff") and "\x00" not in text[:4]:
         try:
             raw = text.encode("utf-8")

@@ -33,6 +33,12 @@ _json_dumps: _Any = None
 _stock_init_headers: _Any = None
 _response_class: _Any = None
 _json_class: _Any = None
+# Where JSONResponse.render reads `json` from, that module and its dumps when configured: while
+# both are still there, _json_dumps answers for render.
+_json_globals: dict[str, _Any] = {}
+_json_module: _Any = None
+_json_module_dict: dict[str, _Any] = {}
+_json_original: _Any = None
 
 # A Content-Type value per (media type, charset) seen: responses repeat a handful of them.
 _TYPE_VALUES: dict[tuple[str, str], bytes] = {}
@@ -41,11 +47,19 @@ _TYPE_VALUES_KEPT = 256
 _SHORT_LENGTHS = tuple((b"content-length", str(size).encode("ascii")) for size in range(1024))
 
 
-def configure(response_class: type, json_class: type, json_dumps: _Callable[[_Any], bytes]) -> None:
+def configure(
+    response_class: type, json_class: type, json_dumps: _Callable[[_Any], bytes], json_globals: dict[str, _Any]
+) -> None:
     """Name the framework's Response and JSONResponse, whose own render and init_headers are known,
-    and the JSON encoder JSONResponse.render uses."""
+    and the JSON encoder JSONResponse.render uses while the `json` in `json_globals` (the namespace
+    render reads it from) and that module's `dumps` are the ones there now. Once either is patched,
+    render itself is called, as the reference calls it."""
     global _stock_render, _stock_json_render, _json_dumps, _stock_init_headers, _response_class, _json_class
+    global _json_globals, _json_module, _json_module_dict, _json_original
     _response_class, _json_class, _json_dumps = response_class, json_class, json_dumps
+    _json_globals, _json_module = json_globals, json_globals["json"]
+    _json_module_dict = vars(_json_module)
+    _json_original = _json_module_dict["dumps"]
     _stock_render, _stock_init_headers = response_class.render, response_class.init_headers  # type: ignore[attr-defined]
     _stock_json_render = json_class.render  # type: ignore[attr-defined]
 
@@ -119,7 +133,10 @@ def init_response(
         else:
             body = content.encode(self.charset)
     elif render is _stock_json_render:
-        body = _json_dumps(content)
+        if _json_globals.get("json") is _json_module and _json_module_dict.get("dumps") is _json_original:
+            body = _json_dumps(content)
+        else:
+            body = self.render(content)
     else:
         body = self.render(content)
     self.body = body
