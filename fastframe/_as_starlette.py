@@ -57,6 +57,24 @@ class _AliasLoader(importlib.abc.Loader):
         sys.modules[module.__name__] = self.module
 
 
+# The Starlette release fastframe stands in for: what `starlette.__version__` says under the alias
+# (integrations such as sentry-sdk read it to decide what they support).
+STARLETTE_VERSION = "1.10.0"
+
+
+class _TopLoader(importlib.abc.Loader):
+    """Makes the `starlette` package itself: Starlette's top level holds only its version, so the
+    alias's is a module of its own that says which release fastframe stands in for (fastframe's
+    `__version__` is fastframe's). Its submodules are fastframe's, found by the finder below."""
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        return None
+
+    def exec_module(self, module: ModuleType) -> None:
+        module.__version__ = STARLETTE_VERSION  # type: ignore[attr-defined]
+        module.__fastframe_alias__ = True  # type: ignore[attr-defined]
+
+
 class StarletteAliasFinder(importlib.abc.MetaPathFinder):
     """Finds `starlette` and `starlette.*` as `fastframe` and `fastframe.*`."""
 
@@ -69,6 +87,10 @@ class StarletteAliasFinder(importlib.abc.MetaPathFinder):
         real = _target_name(fullname)
         if real is None:
             return None
+        if fullname == ALIAS:
+            top = importlib.machinery.ModuleSpec(fullname, _TopLoader(), is_package=True)
+            top.submodule_search_locations = []
+            return top
         try:
             module = importlib.import_module(real)
         except ModuleNotFoundError as exc:
@@ -102,7 +124,7 @@ def _foreign_starlette_modules() -> list[str]:
         real = _target_name(name)
         if real is None or module is None:
             continue
-        if module is not sys.modules.get(real):
+        if module is not sys.modules.get(real) and not getattr(module, "__fastframe_alias__", False):
             foreign.append(name)
     return sorted(foreign)
 

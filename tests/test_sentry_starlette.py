@@ -1,10 +1,9 @@
 """sentry-sdk's Starlette integration reports on fastframe what it reports on the reference.
 
-The integration patches ``starlette.*`` modules, so fastframe has to be what ``starlette`` names.
-Until fastframe offers that itself, each run happens in a fresh interpreter that aliases the
-modules by hand before importing sentry_sdk: a stand-in ``starlette`` package (carrying the version
-of the reference fastframe replaces, which the integration checks) whose submodules are fastframe's
-own module objects. The same app is then served once on the reference and once on fastframe, with
+The integration patches ``starlette.*`` modules, so fastframe has to be what ``starlette`` names:
+each run happens in a fresh interpreter that calls ``fastframe.install_as_starlette()`` before
+importing sentry_sdk (the integration also checks ``starlette.__version__``, which the alias gives
+as the reference's). The same app is then served once on the reference and once on fastframe, with
 an in-memory transport, and the error events and transactions (names, sources, status, request
 data) must be the same, with tracing on, sampled out, and off.
 """
@@ -33,26 +32,7 @@ side, rate, backend = sys.argv[1], sys.argv[2], sys.argv[3]
 if side == "fastframe":
     import fastframe
 
-    package = types.ModuleType("starlette")
-    package.__version__ = "1.10.0"
-    package.__path__ = []
-    sys.modules["starlette"] = package
-
-    def alias(real, name):
-        for info in pkgutil.iter_modules(real.__path__):
-            if info.name.startswith("_") or info.name == "speedups":
-                continue
-            module = importlib.import_module(f"{real.__name__}.{info.name}")
-            sys.modules[f"{name}.{info.name}"] = module
-            setattr(sys.modules[name], info.name, module)
-            if info.ispkg:
-                alias(module, f"{name}.{info.name}")
-
-    import warnings
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # importing the deprecated wsgi module warns
-        alias(fastframe, "starlette")
+    fastframe.install_as_starlette()
 
 import sentry_sdk
 from sentry_sdk.integrations.starlette import StarletteIntegration
