@@ -667,19 +667,32 @@ cdef object _request_class = None
 cdef object _request_init = None
 
 
+# The configured class's __init__ is still the one it had then: its metaclass tells
+# note_request_init() when __init__ is set or deleted on it.
+cdef bint _request_init_kept = False
+
+
 def configure_request(cls):
     """Name the Request class new_request makes (a subclass of Connection)."""
-    global _request_class, _request_init
+    global _request_class, _request_init, _request_init_kept
     if not issubclass(cls, Connection):
         raise TypeError(f"{cls.__name__} is not a subclass of Connection")
     _request_class = cls
     _request_init = cls.__init__
+    _request_init_kept = True
+
+
+def note_request_init():
+    """The configured class's __init__ was set or deleted: new_request calls the class itself
+    until it is the configured one again."""
+    global _request_init_kept
+    _request_init_kept = _request_class is not None and _request_class.__init__ is _request_init
 
 
 def new_request(scope, receive, send):
     """Request(scope, receive, send) for an http scope: the three fields set, the rest None."""
     cls = _request_class
-    if cls.__init__ is not _request_init:
+    if not _request_init_kept:
         # A patched __init__ is honoured: it may set up more than the fields.
         return cls(scope, receive, send)
     cdef Connection made = Connection.__new__(cls)

@@ -13,7 +13,7 @@ from fastframe.middleware.body_limit import RequestBodyLimitMiddleware
 from fastframe.middleware.errors import ServerErrorMiddleware
 from fastframe.middleware.exceptions import ExceptionMiddleware
 from fastframe.requests import Request
-from fastframe.responses import Response
+from fastframe.responses import PLAIN_CALL, Response
 from fastframe.routing import BaseRoute, Router
 from fastframe.types import ASGIApp, ExceptionHandler, Lifespan, Receive, Scope, Send
 from fastframe.websockets import WebSocket as _WebSocket
@@ -25,7 +25,6 @@ __all__ = ["FastFrame", "Starlette"]
 
 _Tracker = speedups.response.Tracker
 _new_request = speedups.http.new_request
-_RESPONSE_CALL = Response.__call__
 
 
 class _Plan:
@@ -166,7 +165,7 @@ class Starlette:
                     request = _new_request(scope, receive, send)
                     try:
                         response = await run(request)
-                        if type(response).__call__ is _RESPONSE_CALL:
+                        if type(response) in PLAIN_CALL:
                             started = True
                             await send(
                                 {

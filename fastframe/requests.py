@@ -8,6 +8,7 @@ so the router makes the endpoint's Request by setting just the scope and the two
 from __future__ import annotations
 
 import json
+from abc import ABCMeta
 from collections import deque
 from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
 from contextlib import aclosing
@@ -207,7 +208,23 @@ class HTTPConnection(Connection, Mapping[str, Any], Generic[StateT]):
         return provider.url_path_for(name, **path_params).make_absolute_url(base_url=self.base_url)
 
 
-class Request(HTTPConnection[StateT]):
+class _RequestType(ABCMeta):
+    """Request's metaclass: new_request (compiled) makes a Request without calling __init__ while
+    the class still has the __init__ it was configured with; setting or deleting __init__ on the
+    class, a patch say, is told to it here."""
+
+    def __setattr__(cls, name: str, value: Any) -> None:
+        super().__setattr__(name, value)
+        if name == "__init__":
+            _http.note_request_init()
+
+    def __delattr__(cls, name: str) -> None:
+        super().__delattr__(name)
+        if name == "__init__":
+            _http.note_request_init()
+
+
+class Request(HTTPConnection[StateT], metaclass=_RequestType):
     # "_body" and "_json" have no value until read: `hasattr(request, "_body")` tells whether the
     # body was read.
     __slots__ = ("_body", "_json")

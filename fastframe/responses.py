@@ -34,18 +34,45 @@ _STDLIB_DUMPS = json.dumps
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
 
+# The response classes whose instances Response.__call__ itself sends: the request path sends
+# such a response's two messages without calling it (a set lookup, cheaper than reading the
+# class's __call__ on every request). Kept by the metaclass; bounded, since a class left out is
+# only called the usual way.
+PLAIN_CALL: set[type] = set()
+_PLAIN_CALL_KEPT = 512
+
+
+def _note_plain_calls() -> None:
+    PLAIN_CALL.clear()
+    pending: list[type] = [Response]
+    while pending and len(PLAIN_CALL) < _PLAIN_CALL_KEPT:
+        cls = pending.pop()
+        if cls.__call__ is Response.__dict__["__call__"]:
+            PLAIN_CALL.add(cls)
+        pending.extend(cls.__subclasses__())
+
+
 class _ResponseType(type):
     """The metaclass of response classes. The compiled twin reads what a response class holds
-    (render, charset, media_type, ...) once per class; setting or deleting any attribute of a
-    response class, patches and their undoing included, makes it read them again."""
+    (render, charset, media_type, ...) once per class, and PLAIN_CALL says which classes send
+    themselves through Response.__call__; setting or deleting any attribute of a response class,
+    patches and their undoing included, makes both be worked out again."""
+
+    def __init__(cls, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if "Response" in globals() and len(PLAIN_CALL) < _PLAIN_CALL_KEPT:
+            if cls.__call__ is Response.__dict__["__call__"]:  # type: ignore[operator]
+                PLAIN_CALL.add(cls)
 
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)
         _response.forget_classes()
+        _note_plain_calls()
 
     def __delattr__(cls, name: str) -> None:
         super().__delattr__(name)
         _response.forget_classes()
+        _note_plain_calls()
 
 
 class Response(metaclass=_ResponseType):
@@ -167,6 +194,9 @@ class Response(metaclass=_ResponseType):
         await send({"type": prefix + "http.response.body", "body": self.body})
         if self.background is not None:
             await self.background()
+
+
+PLAIN_CALL.add(Response)
 
 
 class HTMLResponse(Response):

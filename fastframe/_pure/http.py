@@ -209,6 +209,11 @@ def new_request(scope: Any, receive: Any, send: Any) -> Any:
     raise RuntimeError("fastframe.requests has not configured new_request")
 
 
+def note_request_init() -> None:
+    """The compiled twin's: Request.__init__ was set or deleted. Here new_request is the class
+    itself, which always runs its __init__."""
+
+
 def configure_request(cls: Any) -> None:
     """Make new_request `cls` (Request) itself: in pure Python, any wrapper is one frame more."""
     global new_request

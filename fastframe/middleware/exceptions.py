@@ -24,7 +24,7 @@ from fastframe._exception_handler import (
 )
 from fastframe.exceptions import HTTPException, WebSocketException
 from fastframe.requests import Request
-from fastframe.responses import PlainTextResponse, Response
+from fastframe.responses import PLAIN_CALL, PlainTextResponse, Response
 from fastframe.routing import Route, Router
 from fastframe.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from fastframe.websockets import WebSocket
@@ -34,7 +34,6 @@ __all__ = ["ExceptionHandlers", "ExceptionMiddleware", "StatusHandlers", "wrap_a
 _Tracker = speedups.response.Tracker
 _new_request = speedups.http.new_request
 _plain_answer = speedups.response.plain_answer
-_RESPONSE_CALL = Response.__call__
 _EMPTY_STATUSES = (204, 304)
 # HTTPException's detail for the statuses answered without raising it (see _quick_answer).
 _PHRASES = {status: HTTPStatus(status).phrase for status in (404, 405)}
@@ -122,7 +121,7 @@ class ExceptionMiddleware:
                 request = _new_request(scope, receive, send)
                 try:
                     response = await run(request)
-                    if type(response).__call__ is _RESPONSE_CALL:
+                    if type(response) in PLAIN_CALL:
                         started = True
                         await send(
                             {

@@ -121,3 +121,21 @@ def test_new_request_honours_a_replaced_init(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(Request, "__init__", init)
     made = speedups.http.new_request({"type": "http", "path": "/x"}, None, None)
     assert calls == ["/x"] and made.scope["path"] == "/x"
+
+
+def test_new_request_follows_init_patches_and_their_undoing() -> None:
+    calls: list[Any] = []
+    original = Request.__dict__["__init__"]
+
+    def init(self: Any, scope: Any, receive: Any = None, send: Any = None) -> None:
+        calls.append(scope["path"])
+        original(self, scope, receive, send)
+
+    speedups.http.new_request({"type": "http", "path": "/before"}, None, None)
+    Request.__init__ = init  # type: ignore[method-assign]
+    try:
+        speedups.http.new_request({"type": "http", "path": "/patched"}, None, None)
+    finally:
+        Request.__init__ = original  # type: ignore[method-assign]
+    made = speedups.http.new_request({"type": "http", "path": "/after"}, None, None)
+    assert calls == ["/patched"] and made.scope["path"] == "/after" and made._receive is None
