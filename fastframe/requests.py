@@ -232,9 +232,23 @@ class Request(HTTPConnection[StateT], metaclass=_RequestType):
     _body: bytes
     _json: Any
 
-    def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
-        assert scope["type"] == "http"
-        self._open(scope, receive, send)
+    if speedups.COMPILED["http"]:
+
+        def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
+            assert scope["type"] == "http"
+            self._open(scope, receive, send)
+
+    else:
+        # Pure, the fields are set here rather than in Connection._open: one Python call less
+        # for every request the router makes.
+        def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
+            assert scope["type"] == "http"
+            self.scope = scope
+            self._receive = receive
+            self._send = send
+            self._url = self._base_url = self._headers = self._query_params = None
+            self._cookies = self._state = self._form = None
+            self._stream_consumed = self._is_disconnected = False
 
     @property
     def method(self) -> str:

@@ -102,7 +102,8 @@ def build_headers(
             length_given = length_given or name == b"content-length"
             type_given = type_given or name == b"content-type"
     if not length_given and body is not None and status_code >= 200 and status_code not in (204, 304):
-        raw.append(_length_header(len(body)))
+        size = len(body)
+        raw.append(_SHORT_LENGTHS[size] if size < 1024 else _length_header(size))
     if media_type is not None and not type_given:
         value = _TYPE_VALUES.get((media_type, charset))
         raw.append((b"content-type", content_type(media_type, charset) if value is None else value))

@@ -209,7 +209,8 @@ class RouteTable:
     def resolve(self, scope: dict[str, _Any], scope_type: str) -> tuple[_Any, _Any]:
         """(route, direct) for the route answering `scope` (direct None unless it may stand in for the
         route's app), (None, None) when none does; the scope gets "route" and the child scope."""
-        route_path = _route_path(scope)
+        # Without a root_path (the usual case) the path is the route path: no call for it.
+        route_path = scope["path"] if not scope.get("root_path") else _route_path(scope)
         index = self._http if scope_type == "http" else self._websocket
         candidates = index.seen.get(route_path)
         if candidates is None:
