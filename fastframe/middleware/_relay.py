@@ -234,8 +234,6 @@ class Relay:
     async def resume_natively(self) -> tuple[Any, BaseException | None]:
         """From now on the inline app's waits are this task's own again (a cancellation reaches
         the app): a future it is blocked on is waited for here. What to resume it with."""
-        value, error = self.resume_value, self.resume_error
-        self.resume_value = self.resume_error = None
         blocked_on = self.blocked_on
         if blocked_on is not None:
             self.blocked_on = None
@@ -244,8 +242,13 @@ class Relay:
                 try:
                     await _hand_up(blocked_on)
                 except BaseException as exc:  # noqa: BLE001 - the app's to handle
-                    error = exc
-        return value, error
+                    # Kept on self, not in a local: this frame is in the exception's traceback,
+                    # and a local would close a cycle through it.
+                    self.resume_value, self.resume_error = None, exc
+        try:
+            return self.resume_value, self.resume_error
+        finally:
+            self.resume_value = self.resume_error = None
 
     async def drive(self) -> None:
         """Runs the app to its end in the request's task, what it sends dropped."""

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+import sys
+import weakref
 from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Mapping
 from contextvars import copy_context
 from typing import Any, TypeVar
@@ -37,12 +39,25 @@ T = TypeVar("T")
 _DISCONNECT: Message = {"type": "http.disconnect"}
 _new = object.__new__
 _new_request = speedups.http.new_request
-# What tells the deadline in force on asyncio: anyio's backend class, asked directly once known.
+_current_task = asyncio.current_task
+# What tells the deadline in force on asyncio: anyio's backend class, asked directly once known,
+# and the table (keyed by weak references to tasks) where it keeps the state of each task that
+# entered a cancel scope. A task missing from it has no scope, so no deadline: that answer
+# costs one dict lookup instead of the backend's search.
 _asyncio_backend: Any = None
+_scoped_tasks: dict[Any, Any] | None = None
 
 
 def _no_deadline() -> bool:
     """On asyncio, with no anyio deadline in force in this task."""
+    scoped = _scoped_tasks
+    if scoped is not None:
+        try:
+            task = _current_task()
+        except RuntimeError:  # no asyncio loop running: trio
+            return False
+        if task is None or not scoped or weakref.ref(task) not in scoped:
+            return True
     backend = _asyncio_backend
     if backend is None:
         return _first_no_deadline()
@@ -53,7 +68,7 @@ def _no_deadline() -> bool:
 
 
 def _first_no_deadline() -> bool:
-    global _asyncio_backend
+    global _asyncio_backend, _scoped_tasks
     try:
         asyncio.get_running_loop()
     except RuntimeError:
@@ -63,6 +78,11 @@ def _first_no_deadline() -> bool:
     if backend is None:  # an anyio without current_token(): the public function, each time
         return anyio.current_effective_deadline() == math.inf
     _asyncio_backend = backend
+    # Only where the table has the shape we rely on; elsewhere the backend is asked each time.
+    table = getattr(sys.modules.get(backend.__module__), "_task_states", None)
+    data = getattr(table, "data", None) if isinstance(table, weakref.WeakKeyDictionary) else None
+    if isinstance(data, dict):
+        _scoped_tasks = data
     return backend.current_effective_deadline() == math.inf  # type: ignore[no-any-return]
 
 
@@ -425,7 +445,13 @@ class BaseHTTPMiddleware:
         exchange.receive = receive
         exchange.send_out = send
         runner = exchange.runner = exchange.run()
-        await runner
+        try:
+            await runner
+        finally:
+            # The exchange and what it made point at each other (the request reads through it,
+            # its response is its own): unlinked, they go with their last reference instead of
+            # staying for the cycle collector.
+            exchange.request = exchange.response = None  # type: ignore[assignment]
 
     async def dispatch(self, request: Request, call_next: RequestResponseEndpoint) -> Response:
         raise NotImplementedError()  # pragma: no cover
