@@ -40,6 +40,7 @@ _DISCONNECT: Message = {"type": "http.disconnect"}
 _new = object.__new__
 _new_request = speedups.http.new_request
 _current_task = asyncio.current_task
+_get_running_loop = asyncio.get_running_loop
 # What tells the deadline in force on asyncio: anyio's backend class, asked directly once known,
 # and the table (keyed by weak references to tasks) where it keeps the state of each task that
 # entered a cancel scope. A task missing from it has no scope, so no deadline: that answer
@@ -53,10 +54,13 @@ def _no_deadline() -> bool:
     scoped = _scoped_tasks
     if scoped is not None:
         try:
-            task = _current_task()
+            loop = _get_running_loop()
         except RuntimeError:  # no asyncio loop running: trio
             return False
-        if task is None or not scoped or weakref.ref(task) not in scoped:
+        if not scoped:
+            return True
+        task = _current_task(loop)
+        if task is None or weakref.ref(task) not in scoped:
             return True
     backend = _asyncio_backend
     if backend is None:
@@ -328,13 +332,46 @@ class _Exchange(Relay):
                     break
                 await self.handle(message)
         elif not self.ended:
-            # Inline: the app runs here until its end; a task of its own (a StreamingResponse's
-            # child) meanwhile sends straight through forward_direct, once what it handed over
-            # before is out.
+            # Inline: the app runs here until its end, each message it parks with forwarded; a
+            # task of its own (a StreamingResponse's child) meanwhile sends straight through
+            # forward_direct, once what it handed over before is out.
             while self.held is not None:
                 await self.handle(await self.take(True))  # type: ignore[arg-type]
             self.forwarding = True
-            await self.forward_inline()
+            value: Any = None
+            error: BaseException | None = None
+            if self.blocked_on is not None or self.resume_error is not None or self.resume_value is not None:
+                value, error = await self.resume_natively()
+            while not self.ended:
+                yielded = self.step(value, error)
+                value = error = None
+                if yielded is not self:
+                    try:
+                        value = await _hand_up(yielded)
+                    except BaseException as exc:  # noqa: BLE001 - the app's to handle
+                        error = exc
+                    continue
+                message, self.held = self.held, None
+                if message is None:
+                    continue
+                try:
+                    if message["type"] == "http.response.body" and not message.get("more_body", False):
+                        # The usual last (often only) body message, without handle()'s general path.
+                        if self.ended_body:
+                            continue
+                        self.ended_body = True
+                        body = message.get("body", b"")
+                        if body:
+                            await send({"type": "http.response.body", "body": body, "more_body": True})
+                        await send({"type": "http.response.body", "body": b"", "more_body": False})
+                        if response.background is None:
+                            self.complete = self.concluded = True
+                        else:
+                            await self.conclude()
+                    else:
+                        await self.handle(message)
+                except BaseException as exc:  # noqa: BLE001 - raised in the app's send
+                    error = exc
             self.forwarding = False
         if not self.ended_body:
             # The app returned (or failed) before ending its body.
@@ -342,44 +379,6 @@ class _Exchange(Relay):
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         if not self.concluded:
             await self.conclude()
-
-    async def forward_inline(self) -> None:
-        """Runs the inline app to its end here, forwarding each message it parks with."""
-        value: Any = None
-        error: BaseException | None = None
-        if self.blocked_on is not None or self.resume_error is not None or self.resume_value is not None:
-            value, error = await self.resume_natively()
-        send = self.send_out
-        while not self.ended:
-            yielded = self.step(value, error)
-            value, error = None, None
-            if yielded is not self:
-                try:
-                    value = await _hand_up(yielded)
-                except BaseException as exc:  # noqa: BLE001 - the app's to handle
-                    error = exc
-                continue
-            message, self.held = self.held, None
-            if message is None:
-                continue
-            try:
-                if message["type"] == "http.response.body" and not message.get("more_body", False):
-                    # The usual last (often only) body message, without handle()'s general path.
-                    if self.ended_body:
-                        continue
-                    self.ended_body = True
-                    body = message.get("body", b"")
-                    if body:
-                        await send({"type": "http.response.body", "body": body, "more_body": True})
-                    await send({"type": "http.response.body", "body": b"", "more_body": False})
-                    if self.response.background is None:  # type: ignore[union-attr]
-                        self.complete = self.concluded = True
-                    else:
-                        await self.conclude()
-                else:
-                    await self.handle(message)
-            except BaseException as exc:  # noqa: BLE001 - raised in the app's send
-                error = exc
 
     def outgoing(self, message: Message) -> tuple[Message, ...]:
         """What the reference's response sends for one of the app's messages: each chunk with
