@@ -34,8 +34,11 @@ __all__ = [
     "TEXT",
     "WEBSOCKET_LEAF",
     "RouteTable",
+    "configure_matches",
     "note_app_change",
+    "route_matches",
     "same_routes",
+    "websocket_route_matches",
 ]
 
 cdef enum:
@@ -74,6 +77,14 @@ cdef str _ROUTE = "route"
 cdef str _METHOD = "method"
 cdef str _PATH = "path"
 cdef str _ROOT_PATH = "root_path"
+cdef str _TYPE = "type"
+cdef str _HTTP = "http"
+cdef str _WEBSOCKET = "websocket"
+
+# Match.NONE, Match.PARTIAL and Match.FULL, for the routes' own matches() (configure_matches).
+cdef object _MATCH_NONE = None
+cdef object _MATCH_PARTIAL = None
+cdef object _MATCH_FULL = None
 
 
 cdef class _Trie:
@@ -504,3 +515,68 @@ def same_routes(routes, tuple snapshot):
         if mine is not theirs:
             return False
     return True
+
+
+# -- a route's own matches() ---------------------------------------------------------------------
+# Asked for each route in turn by routers that scan their routes themselves (FastAPI's among
+# them): one call per route, the path worked out and the regex run without a Python frame.
+
+
+def configure_matches(none, partial, full):
+    """Give the Match members the routes' matches() answer with."""
+    global _MATCH_NONE, _MATCH_PARTIAL, _MATCH_FULL
+    _MATCH_NONE, _MATCH_PARTIAL, _MATCH_FULL = none, partial, full
+
+
+cdef object _path_below_root(scope):
+    if type(scope) is dict:
+        return _route_path(<dict>scope)
+    path = scope[_PATH]
+    root = scope.get(_ROOT_PATH, "")
+    if root and path.startswith(root):
+        below = path[len(root):]
+        if not below or below[0] == "/":
+            return below
+    return path
+
+
+cdef object _matched_params(route, scope):
+    """The route's converted path params, the scope's own first, or None when its regex fails."""
+    found = getattr(route, _PATH_REGEX).match(_path_below_root(scope))
+    if found is None:
+        return None
+    params = found.groupdict()
+    if params:
+        convertors = getattr(route, _PARAM_CONVERTORS)
+        for name, text in params.items():
+            params[name] = convertors[name].convert(text)
+    outer = scope.get(_PATH_PARAMS)
+    if not outer:
+        return params
+    combined = dict(outer)
+    combined.update(params)
+    return combined
+
+
+def route_matches(self, scope):
+    """Route.matches: the path, then the method."""
+    if scope[_TYPE] != _HTTP:
+        return _MATCH_NONE, {}
+    params = _matched_params(self, scope)
+    if params is None:
+        return _MATCH_NONE, {}
+    child_scope = {_ENDPOINT: getattr(self, _ENDPOINT), _PATH_PARAMS: params}
+    methods = getattr(self, _METHODS)
+    if methods and scope[_METHOD] not in methods:
+        return _MATCH_PARTIAL, child_scope
+    return _MATCH_FULL, child_scope
+
+
+def websocket_route_matches(self, scope):
+    """WebSocketRoute.matches: the path alone."""
+    if scope[_TYPE] != _WEBSOCKET:
+        return _MATCH_NONE, {}
+    params = _matched_params(self, scope)
+    if params is None:
+        return _MATCH_NONE, {}
+    return _MATCH_FULL, {_ENDPOINT: getattr(self, _ENDPOINT), _PATH_PARAMS: params}

@@ -20,7 +20,7 @@ from collections.abc import Awaitable, Callable, Collection, Generator, Iterable
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, asynccontextmanager
 from enum import Enum
 from re import Pattern
-from typing import Any, Literal, SupportsIndex, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, SupportsIndex, TypeVar
 
 from fastframe import speedups
 from fastframe._exception_handler import NO_HANDLERS, SCOPE_KEY, handle_exception
@@ -70,6 +70,8 @@ class Match(Enum):
     PARTIAL = 1
     FULL = 2
 
+
+_table.configure_matches(Match.NONE, Match.PARTIAL, Match.FULL)
 
 # --- endpoints as ASGI apps ----------------------------------------------------------------------
 
@@ -285,18 +287,6 @@ class BaseRoute:
         return (_table.OTHER, self, None, None, (), None, None, ())
 
 
-def _converted(matched: dict[str, Any], convertors: dict[str, Convertor[Any]], scope: Scope) -> dict[str, Any]:
-    """The path params of a match: the scope's own, then the matched text converted."""
-    for name, text in matched.items():
-        matched[name] = convertors[name].convert(text)
-    outer = scope.get("path_params")
-    if not outer:
-        return matched
-    combined = dict(outer)
-    combined.update(matched)
-    return combined
-
-
 class _PathRoute(BaseRoute):
     """What Route and WebSocketRoute share: a path template, matched against the scope's route path."""
 
@@ -318,10 +308,6 @@ class _PathRoute(BaseRoute):
         self.path_regex = self._built_regex = self._template.regex()
         self.path_format = self._template.format()
         self.param_convertors = self._template.convertors
-
-    def _matched(self, scope: Scope) -> dict[str, Any] | None:
-        found = self.path_regex.match(get_route_path(scope))
-        return None if found is None else _converted(found.groupdict(), self.param_convertors, scope)
 
     def url_path_for(self, name: str, /, **path_params: Any) -> URLPath:
         if name != self.name or path_params.keys() != self.param_convertors.keys():
@@ -392,16 +378,14 @@ class Route(_PathRoute):
 
     _leaf = int(_table.HTTP_LEAF)
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "http":
-            return Match.NONE, {}
-        params = self._matched(scope)
-        if params is None:
-            return Match.NONE, {}
-        child_scope = {"endpoint": self.endpoint, "path_params": params}
-        if self.methods and scope["method"] not in self.methods:
-            return Match.PARTIAL, child_scope
-        return Match.FULL, child_scope
+    if TYPE_CHECKING:
+
+        def matches(self, scope: Scope) -> tuple[Match, Scope]: ...
+
+    else:
+        # The twin's function is the method itself: routers that ask each route in turn (FastAPI's
+        # does) pay one call per route.
+        matches = _table.route_matches
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self.methods or scope["method"] in self.methods:
@@ -447,13 +431,12 @@ class WebSocketRoute(_PathRoute):
 
     _leaf = int(_table.WEBSOCKET_LEAF)
 
-    def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] != "websocket":
-            return Match.NONE, {}
-        params = self._matched(scope)
-        if params is None:
-            return Match.NONE, {}
-        return Match.FULL, {"endpoint": self.endpoint, "path_params": params}
+    if TYPE_CHECKING:
+
+        def matches(self, scope: Scope) -> tuple[Match, Scope]: ...
+
+    else:
+        matches = _table.websocket_route_matches
 
     async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app(scope, receive, send)

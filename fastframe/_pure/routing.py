@@ -39,8 +39,11 @@ __all__ = [
     "TEXT",
     "WEBSOCKET_LEAF",
     "RouteTable",
+    "configure_matches",
     "note_app_change",
+    "route_matches",
     "same_routes",
+    "websocket_route_matches",
 ]
 
 HTTP_LEAF = 0
@@ -300,3 +303,66 @@ def same_routes(routes: _Sequence[_Any], snapshot: tuple[_Any, ...]) -> bool:
         if mine is not theirs:
             return False
     return True
+
+
+# -- a route's own matches() ---------------------------------------------------------------------
+# Asked for each route in turn by routers that scan their routes themselves (FastAPI's among
+# them): one frame per route, the path worked out in place.
+
+_MATCH_NONE: _Any = None
+_MATCH_PARTIAL: _Any = None
+_MATCH_FULL: _Any = None
+
+
+def configure_matches(none: _Any, partial: _Any, full: _Any) -> None:
+    """Give the Match members the routes' matches() answer with."""
+    global _MATCH_NONE, _MATCH_PARTIAL, _MATCH_FULL
+    _MATCH_NONE, _MATCH_PARTIAL, _MATCH_FULL = none, partial, full
+
+
+def _matched_params(route: _Any, scope: _Any) -> _Any:
+    """The route's converted path params, the scope's own first, or None when its regex fails."""
+    path = scope["path"]
+    root = scope.get("root_path", "")
+    if root and path.startswith(root):
+        below = path[len(root) :]
+        if not below or below[0] == "/":
+            path = below
+    found = route.path_regex.match(path)
+    if found is None:
+        return None
+    params = found.groupdict()
+    if params:
+        convertors = route.param_convertors
+        for name, text in params.items():
+            params[name] = convertors[name].convert(text)
+    outer = scope.get("path_params")
+    if not outer:
+        return params
+    combined = dict(outer)
+    combined.update(params)
+    return combined
+
+
+def route_matches(self: _Any, scope: _Any) -> tuple[_Any, dict[str, _Any]]:
+    """Route.matches: the path, then the method."""
+    if scope["type"] != "http":
+        return _MATCH_NONE, {}
+    params = _matched_params(self, scope)
+    if params is None:
+        return _MATCH_NONE, {}
+    child_scope = {"endpoint": self.endpoint, "path_params": params}
+    methods = self.methods
+    if methods and scope["method"] not in methods:
+        return _MATCH_PARTIAL, child_scope
+    return _MATCH_FULL, child_scope
+
+
+def websocket_route_matches(self: _Any, scope: _Any) -> tuple[_Any, dict[str, _Any]]:
+    """WebSocketRoute.matches: the path alone."""
+    if scope["type"] != "websocket":
+        return _MATCH_NONE, {}
+    params = _matched_params(self, scope)
+    if params is None:
+        return _MATCH_NONE, {}
+    return _MATCH_FULL, {"endpoint": self.endpoint, "path_params": params}

@@ -206,3 +206,57 @@ def test_same_routes_compares_identity_in_order() -> None:
         assert not twin.same_routes([b, a], (a, b))
         assert not twin.same_routes([a], (a, b))
         assert twin.same_routes([], ())
+
+
+# -- a route's own matches(), asked directly (as FastAPI's router does) ---------------------------
+
+for _twin in TWINS:
+    _twin.configure_matches(routing.Match.NONE, routing.Match.PARTIAL, routing.Match.FULL)
+
+root_paths = st.sampled_from(["", "/a", "/a/", "/ab", "/é", "/a!", "/ab!", "/!"])
+scope_types = st.sampled_from(["http", "http", "websocket", "lifespan"])
+outer_params = st.sampled_from([None, {}, {"outer": 1}, {"n": "shadowed"}])
+
+
+def _scope(kind: str, method: str, text: str, root: str, outer: dict[str, Any] | None) -> dict[str, Any]:
+    # A root ending in "!" is not the path's own: "/a!" gives root "/a" over a path not below it.
+    full = text if root.endswith("!") else root + text
+    root = root.rstrip("!")
+    scope: dict[str, Any] = {"type": kind, "method": method, "path": full, "root_path": root}
+    if outer is not None:
+        scope["path_params"] = dict(outer)
+    return scope
+
+
+@settings(max_examples=300, deadline=None)
+@given(template, methods, path, root_paths, scope_types, st.sampled_from(["GET", "POST", "HEAD"]), outer_params)
+@example("/{n:int}", ["GET"], "/12", "/a", "http", "POST", {"outer": 1})
+@example("/a{s}", None, "/ab", "", "websocket", "GET", None)
+@example("/ab{s}", None, "/abc", "/a!", "http", "GET", None)
+def test_route_matches_twins_and_reference(
+    source: str,
+    allowed: list[str] | None,
+    text: str,
+    root: str,
+    kind: str,
+    method: str,
+    outer: dict[str, Any] | None,
+) -> None:
+    try:
+        ref_http = ref_routing.Route(source, endpoint, methods=allowed)
+        ref_ws = ref_routing.WebSocketRoute(source, session)
+    except Exception:
+        return
+    ours_http = routing.Route(source, endpoint, methods=allowed)
+    ours_ws = routing.WebSocketRoute(source, session)
+    pairs = [
+        (ours_http, ref_http, "route_matches"),
+        (ours_ws, ref_ws, "websocket_route_matches"),
+    ]
+    for ours, ref, function in pairs:
+        expected_match, expected_child = ref.matches(_scope(kind, method, text, root, outer))
+        answers = [ours.matches(_scope(kind, method, text, root, outer))]
+        answers += [getattr(twin, function)(ours, _scope(kind, method, text, root, outer)) for twin in TWINS]
+        for match, child in answers:
+            assert match.name == expected_match.name
+            assert child == expected_child
