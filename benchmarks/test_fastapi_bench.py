@@ -1,0 +1,48 @@
+"""The FastAPI benchmark runs: its app builds on each engine, in a fresh process per engine, and every
+scenario's response validates there. Run with `pytest benchmarks/test_fastapi_bench.py`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from benchmarks.fastapi_bench import ENGINES, SCENARIOS, engine_env
+from benchmarks.run import ROOT
+
+pytest.importorskip("fastapi")
+
+# benchmarks.run collects this directory once per implementation to time it: this check times nothing.
+pytestmark = pytest.mark.skipif("BENCH_IMPL" in os.environ, reason="not a timed scenario")
+
+
+@pytest.mark.parametrize("engine", list(ENGINES))
+def test_engine_validates(engine: str) -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fastapi_bench", "--worker", engine, "--validate"],
+        cwd=ROOT,
+        env=engine_env(engine),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert proc.stdout.strip() == "ok"
+
+
+def test_timing_worker_reports_every_scenario() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.fastapi_bench", "--worker", "fastframe", "--repeat", "1"],
+        cwd=ROOT,
+        env=engine_env("fastframe"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    times = json.loads(proc.stdout)
+    assert set(times) == set(SCENARIOS)
+    assert all(0 < t < 0.1 for t in times.values())
