@@ -1,15 +1,16 @@
 """FastAPI on Starlette 1.10 vs FastAPI on fastframe: the same app (benchmarks/fastapi_apps.py), one
 process per engine, since `fastframe.install_as_starlette()` must run before FastAPI is imported.
 
-    python -m benchmarks.fastapi_bench [--rounds 3] [--repeat 15]     in-process ASGI calls
+    python -m benchmarks.fastapi_bench [--rounds 3] [--repeat 10]     in-process ASGI calls
     python -m benchmarks.fastapi_bench --e2e [--rounds 3] [--duration 5] [--connections 64]
                                                                       uvicorn + wrk
 
 Engines: `starlette` (FastAPI as installed), `fastframe` (compiled, alias installed) and
 `fastframe-pure` (the same with FASTFRAME_NO_EXTENSIONS=1). Every scenario's response (status
-and body) is checked once in each engine before it is timed. In-process, each engine process
-times `--repeat` batches per scenario and reports the median batch; engines alternate over
-rounds and each scenario keeps its best median. End to end, the median requests/s over rounds.
+and body) is checked once in each engine before it is timed. In-process, the three engine
+processes stay up for the whole run and are asked for one timed batch at a time, in turn (the
+order rotated), `--repeat` batches per scenario and round; the table gives the best batch per
+engine and the ratio of the median batches too. End to end, the median requests/s over rounds.
 Ratios are taken within one run. Tables go to benchmarks/results/fastapi-latest.md and
 benchmarks/results/fastapi-e2e-latest.md.
 """
@@ -116,23 +117,26 @@ def validate_all(app: Any) -> None:
         check(name, call_once(app, scenario.request))
 
 
-def time_engine(engine: str, repeat: int, names: list[str]) -> dict[str, float]:
-    """Seconds per request of each scenario: the median of `repeat` timed batches, after warm-up."""
+def serve_batches(engine: str) -> None:
+    """Worker loop: load and check the app, say "ready", then time one batch per scenario name read
+    from stdin and answer with the seconds per request. Each scenario's batch runs twice untimed first."""
     app = load_app(engine)
     validate_all(app)
-    times: dict[str, float] = {}
-    for name in names:
+    runners: dict[str, Callable[[], None]] = {}
+    print("ready", flush=True)
+    for line in sys.stdin:
+        name = line.strip()
+        if not name:
+            break
         scenario = SCENARIOS[name]
-        run: Callable[[], None] = batch_runner(app, scenario.request, scenario.batch)
-        run()
-        run()
-        samples = []
-        for _ in range(repeat):
-            start = time.perf_counter()
+        run = runners.get(name)
+        if run is None:
+            run = runners[name] = batch_runner(app, scenario.request, scenario.batch)
             run()
-            samples.append((time.perf_counter() - start) / scenario.batch)
-        times[name] = statistics.median(samples)
-    return times
+            run()
+        start = time.perf_counter()
+        run()
+        print(repr((time.perf_counter() - start) / scenario.batch), flush=True)
 
 
 def engine_env(engine: str) -> dict[str, str]:
@@ -141,37 +145,82 @@ def engine_env(engine: str) -> dict[str, str]:
     return env
 
 
+def worker_command(engine: str, *args: str) -> list[str]:
+    return [sys.executable, "-m", "benchmarks.fastapi_bench", "--worker", engine, *args]
+
+
 def run_worker(engine: str, *args: str) -> str:
-    cmd = [sys.executable, "-m", "benchmarks.fastapi_bench", "--worker", engine, *args]
-    proc = subprocess.run(cmd, env=engine_env(engine), capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(worker_command(engine, *args), env=engine_env(engine), capture_output=True, text=True)
     if proc.returncode != 0:
         output = proc.stdout[-3000:] + proc.stderr[-3000:]
         raise SystemExit(f"{engine} worker failed (exit {proc.returncode}):\n{output}")
     return proc.stdout
 
 
+class Worker:
+    """One engine's process, kept for the whole run and asked for one batch at a time."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.proc = subprocess.Popen(
+            worker_command(engine), env=engine_env(engine), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        if self.readline() != "ready":
+            raise SystemExit(f"{engine} worker did not start (its responses are checked first)")
+
+    def readline(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline().strip()
+        if not line:
+            raise SystemExit(f"{self.engine} worker exited (status {self.proc.wait()})")
+        return line
+
+    def batch(self, name: str) -> float:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(name + "\n")
+        self.proc.stdin.flush()
+        return float(self.readline())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=30)
+
+
 def in_process(rounds: int, repeat: int) -> str:
-    best: dict[tuple[str, str], float] = {}
-    for r in range(rounds):
-        order = list(ENGINES) if r % 2 == 0 else list(reversed(ENGINES))
-        for engine in order:
-            times = json.loads(run_worker(engine, "--repeat", str(repeat)))
-            for name, t in times.items():
-                key = (name, engine)
-                best[key] = min(best.get(key, t), t)
-                print(f"  round {r + 1}: {name:15} {engine:15} {t * 1e6:8.1f} µs", file=sys.stderr, flush=True)
+    """Engines interleaved batch by batch, so a noisy moment of the machine falls on all of them."""
+    samples: dict[tuple[str, str], list[float]] = {}
+    workers = [Worker(engine) for engine in ENGINES]
+    try:
+        for r in range(rounds):
+            for name in SCENARIOS:
+                for i in range(repeat):
+                    shift = (r * repeat + i) % len(workers)
+                    for worker in workers[shift:] + workers[:shift]:
+                        samples.setdefault((name, worker.engine), []).append(worker.batch(name))
+                line = "  ".join(
+                    f"{e} {statistics.median(samples[(name, e)][-repeat:]) * 1e6:.1f}" for e in ENGINES
+                )
+                print(f"  round {r + 1}: {name:15} median µs: {line}", file=sys.stderr, flush=True)
+    finally:
+        for worker in workers:
+            worker.close()
     lines = [
         "| scenario | Starlette 1.10 µs | fastframe µs | fastframe pure µs | Starlette/fastframe "
-        "| Starlette/pure |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| Starlette/pure | Starlette/fastframe (medians) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, scenario in SCENARIOS.items():
-        s, c, p = (best[(name, e)] * 1e6 for e in ENGINES)
-        lines.append(f"| {scenario.label} | {s:.1f} | {c:.1f} | {p:.1f} | {s / c:.2f} | {s / p:.2f} |")
+        s, c, p = (min(samples[(name, e)]) * 1e6 for e in ENGINES)
+        ms, mc = (statistics.median(samples[(name, e)]) for e in ("starlette", "fastframe"))
+        lines.append(
+            f"| {scenario.label} | {s:.1f} | {c:.1f} | {p:.1f} | {s / c:.2f} | {s / p:.2f} | {ms / mc:.2f} |"
+        )
     return (
-        f"FastAPI {_version('fastapi')}, pydantic {_version('pydantic')}: µs per request, in-process ASGI calls, "
-        f"best over {rounds} alternating rounds of the median of {repeat} batches; "
-        "ratio > 1 means fastframe is faster\n\n" + "\n".join(lines) + "\n"
+        f"FastAPI {_version('fastapi')}, pydantic {_version('pydantic')}: µs per request, in-process ASGI calls "
+        f"(batches of {SCENARIOS['hello'].batch}), best of {rounds * repeat} batches per engine, the three engines' "
+        "processes interleaved batch by batch; the last column is the ratio of the median batches. "
+        "Ratio > 1 means fastframe is faster\n\n" + "\n".join(lines) + "\n"
     )
 
 
@@ -251,7 +300,7 @@ def end_to_end(rounds: int, duration: int, connections: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fastapi_bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=15, help="timed batches per scenario per round")
+    parser.add_argument("--repeat", type=int, default=10, help="timed batches per scenario, engine and round")
     parser.add_argument("--e2e", action="store_true", help="uvicorn + wrk instead of in-process calls")
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per e2e measurement")
     parser.add_argument("--connections", type=int, default=64)
@@ -264,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
             validate_all(load_app(args.worker))
             print("ok")
         else:
-            print(json.dumps(time_engine(args.worker, args.repeat, list(SCENARIOS))))
+            serve_batches(args.worker)
         return 0
 
     from benchmarks.run import RESULTS
