@@ -1,7 +1,7 @@
 """FastAPI on Starlette 1.10 vs FastAPI on fastframe: the same app (benchmarks/fastapi_apps.py), one
 process per engine, since `fastframe.install_as_starlette()` must run before FastAPI is imported.
 
-    python -m benchmarks.fastapi_bench [--rounds 3] [--repeat 10]     in-process ASGI calls
+    python -m benchmarks.fastapi_bench [--rounds 3] [--repeat 40]     in-process ASGI calls
     python -m benchmarks.fastapi_bench --e2e [--rounds 3] [--duration 5] [--connections 64]
                                                                       uvicorn + wrk
 
@@ -50,7 +50,7 @@ class Scenario:
     request: Request
     status: int
     body: Any  # the decoded JSON body expected
-    batch: int = 200
+    batch: int = 25
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -300,7 +300,7 @@ def end_to_end(rounds: int, duration: int, connections: int) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.fastapi_bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeat", type=int, default=10, help="timed batches per scenario, engine and round")
+    parser.add_argument("--repeat", type=int, default=40, help="timed batches per scenario, engine and round")
     parser.add_argument("--e2e", action="store_true", help="uvicorn + wrk instead of in-process calls")
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per e2e measurement")
     parser.add_argument("--connections", type=int, default=64)
