@@ -14,6 +14,8 @@ from cpython.object cimport PyObject
 from cpython.set cimport PySet_Contains, PySet_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
 
+import re
+
 
 cdef extern from "Python.h":
     int PyUnicode_KIND(object u)
@@ -35,6 +37,7 @@ __all__ = [
     "WEBSOCKET_LEAF",
     "RouteTable",
     "configure_matches",
+    "literal_prefix",
     "note_app_change",
     "route_matches",
     "same_routes",
@@ -540,9 +543,69 @@ cdef object _path_below_root(scope):
     return path
 
 
+# The literal text each regex's matches must start with, by pattern: a path without it is turned
+# away without running the regex (a router asking every route meets mostly misses). Bounded: a
+# pattern left out is only run.
+cdef dict _PREFIXES = {}
+cdef Py_ssize_t _PREFIXES_KEPT = 4096
+cdef str _PATTERN = "pattern"
+cdef str _FLAGS = "flags"
+# Flags under which the pattern's text is not what it matches literally.
+cdef long _LITERAL_BREAKING = re.IGNORECASE | re.VERBOSE
+cdef str _META = ".^$*+?{}[]()|"
+cdef str _QUANTIFIERS = "*+?{"
+
+
+def literal_prefix(str pattern):
+    """The text every match of `pattern` (a regex without flags) starts with, "" when unknown."""
+    if "|" in pattern or not pattern.startswith("^"):
+        return ""
+    cdef Py_ssize_t at = 1, end = len(pattern), step
+    cdef list pieces = []
+    while at < end:
+        char = pattern[at]
+        if char == "\\":
+            if at + 1 >= end or pattern[at + 1].isalnum() or pattern[at + 1] == "_":
+                break  # a class (\d, \w), an anchor (\A, \b), a backreference or a code
+            char = pattern[at + 1]
+            step = 2
+        elif char in _META:
+            break
+        else:
+            step = 1
+        if at + step < end and pattern[at + step] in _QUANTIFIERS:
+            break  # the character is optional or repeated
+        pieces.append(char)
+        at += step
+    return "".join(pieces)
+
+
+cdef object _required_prefix(regex):
+    """The literal start `regex` requires of a match, or None to just run it."""
+    pattern = getattr(regex, _PATTERN, None)
+    if type(pattern) is not str:
+        return None
+    cdef PyObject *hit = PyDict_GetItemWithError(_PREFIXES, pattern)
+    if hit is not NULL:
+        prefix = <object>hit
+    else:
+        prefix = literal_prefix(pattern)
+        if PyDict_Size(_PREFIXES) < _PREFIXES_KEPT:
+            _PREFIXES[pattern] = prefix
+    if not prefix or getattr(regex, _FLAGS, 0) & _LITERAL_BREAKING:
+        return None
+    return prefix
+
+
 cdef object _matched_params(route, scope):
     """The route's converted path params, the scope's own first, or None when its regex fails."""
-    found = getattr(route, _PATH_REGEX).match(_path_below_root(scope))
+    regex = getattr(route, _PATH_REGEX)
+    path = _path_below_root(scope)
+    if type(path) is str:
+        prefix = _required_prefix(regex)
+        if prefix is not None and not (<str>path).startswith(prefix):
+            return None
+    found = regex.match(path)
     if found is None:
         return None
     params = found.groupdict()

@@ -260,3 +260,37 @@ def test_route_matches_twins_and_reference(
         for match, child in answers:
             assert match.name == expected_match.name
             assert child == expected_child
+
+
+_REGEX_PIECES = ["^", "a", "b", "/", "é", ".", "\\.", "\\/", "\\d", "\\w", "*", "+", "?", "{2}", "{", "}", "(", ")", "[ab]", "|", "$", "\\A", "\\\\"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.lists(st.sampled_from(_REGEX_PIECES), max_size=8).map(lambda parts: "^" + "".join(parts)),
+    st.lists(st.text(alphabet=["a", "b", "/", "é", ".", "1", "\\", "{", "}"], max_size=6), min_size=1, max_size=6),
+)
+@example("^/r12/(?P<x>[^/]+)$", ["/items/5", "/r12/a", "/r1"])
+@example("^/ab?c", ["/ac", "/abc"])
+@example("^a|b", ["b"])
+def test_literal_prefix_never_turns_away_a_match(pattern: str, paths: list[str]) -> None:
+    import re
+
+    if compiled_routing is pure_routing:
+        return  # the prefix is the compiled twin's shortcut: a pure build has none
+    try:
+        regex = re.compile(pattern)
+    except re.error:
+        return
+    prefix = compiled_routing.literal_prefix(pattern)
+    assert pattern.startswith("^") or prefix == ""
+    for text in paths + [prefix, prefix + "a"]:
+        if regex.match(text) is not None:
+            assert text.startswith(prefix), (pattern, prefix, text)
+
+
+def test_literal_prefix_of_route_templates() -> None:
+    if compiled_routing is pure_routing:
+        return  # the prefix is the compiled twin's shortcut: a pure build has none
+    for source, prefix in [("/r12/{x}", "/r12/"), ("/a.b", "/a.b"), ("/{x}", "/"), ("/x/{p:path}", "/x/")]:
+        assert compiled_routing.literal_prefix(routing.Route(source, endpoint).path_regex.pattern) == prefix
