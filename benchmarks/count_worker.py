@@ -48,6 +48,22 @@ def stretch_for(impl: str, name: str) -> tuple[Callable[[int], Callable[[], Any]
     return (lambda n: batch_runner(app, scenario.request, n)), repeat(scenario.batch)
 
 
+def count_stretches(marks: ctypes.CDLL, name: str, make: Callable[[int], Callable[[], Any]], n: int) -> None:
+    """Warm-up of 3N requests, then N and 2N requests, each between a zero of the counters and a dump
+    named `name|one|N` or `name|two|N` (what benchmarks.instructions.callgrind reads), gc disabled."""
+    runners = {"warm": make(3 * n), "one": make(n), "two": make(2 * n)}
+    runners["warm"]()
+    gc.collect()
+    gc.disable()
+    try:
+        for part in ("one", "two"):
+            marks.ff_zero()
+            runners[part]()
+            marks.ff_dump(f"{name}|{part}|{n}".encode())
+    finally:
+        gc.enable()
+
+
 def main(argv: list[str]) -> None:
     marks = ctypes.CDLL(argv[0])
     impl, names = argv[1], argv[2:]
@@ -55,16 +71,7 @@ def main(argv: list[str]) -> None:
         stretch = stretch_for(impl, name)
         if stretch is None:
             continue
-        make, n = stretch
-        runners = {"warm": make(3 * n), "one": make(n), "two": make(2 * n)}
-        runners["warm"]()
-        gc.collect()
-        gc.disable()
-        for part in ("one", "two"):
-            marks.ff_zero()
-            runners[part]()
-            marks.ff_dump(f"{name}|{part}|{n}".encode())
-        gc.enable()
+        count_stretches(marks, name, *stretch)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ process per engine, since `fastframe.install_as_starlette()` must run before Fas
     python -m benchmarks.fastapi_bench [--rounds 3] [--repeat 40]     in-process ASGI calls
     python -m benchmarks.fastapi_bench --e2e [--rounds 3] [--duration 5] [--connections 64]
                                                                       uvicorn + wrk
+    python -m benchmarks.fastapi_bench --instructions                 instructions under callgrind
 
 Engines: `starlette` (FastAPI as installed), `fastframe` (compiled, alias installed) and
 `fastframe-pure` (the same with FASTFRAME_NO_EXTENSIONS=1). Every scenario's response (status
@@ -11,13 +12,18 @@ and body) is checked once in each engine before it is timed. In-process, the thr
 processes stay up for the whole run and are asked for one timed batch at a time, in turn (the
 order rotated), `--repeat` batches per scenario and round; the table gives the best batch per
 engine and the ratio of the median batches too. End to end, the median requests/s over rounds.
-Ratios are taken within one run. Tables go to benchmarks/results/fastapi-latest.md and
-benchmarks/results/fastapi-e2e-latest.md.
+Ratios are taken within one run. With `--instructions`, the timings' noise is out: each engine's
+worker runs under valgrind's callgrind (two at a time), checks every scenario's response, then
+counts the instructions of N and 2N requests after a warm-up, gc disabled and PYTHONHASHSEED=0
+(benchmarks.instructions and benchmarks.count_worker do the counting), and the table gives
+(2N - N) / N per engine. Tables go to benchmarks/results/fastapi-latest.md,
+benchmarks/results/fastapi-e2e-latest.md and benchmarks/results/fastapi-instructions-latest.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import importlib
 import json
 import os
@@ -29,6 +35,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from benchmarks.driver import Request, Result, batch_runner, call_once
@@ -137,6 +144,59 @@ def serve_batches(engine: str) -> None:
         start = time.perf_counter()
         run()
         print(repr((time.perf_counter() - start) / scenario.batch), flush=True)
+
+
+COUNTED = 10  # requests per counted stretch under callgrind (N): 3N warm-up, then N and 2N
+COUNT_WORKERS = 2  # engines counted at a time (each under valgrind, which is slow and single-threaded)
+
+
+def count_requests(engine: str, marks_path: str) -> None:
+    """Worker under callgrind: load and check the app, then count each scenario's requests between
+    the marks of the library at `marks_path` (outside valgrind the marks do nothing)."""
+    import ctypes
+
+    app = load_app(engine)
+    validate_all(app)
+    from benchmarks.count_worker import count_stretches
+
+    marks = ctypes.CDLL(marks_path)
+    for name, scenario in SCENARIOS.items():
+        count_stretches(marks, name, functools.partial(batch_runner, app, scenario.request), COUNTED)
+
+
+def count_engines() -> dict[str, dict[str, float]]:
+    """Instructions per request, by engine and scenario: each engine's worker under callgrind."""
+    from benchmarks.instructions import callgrind, count_parallel
+
+    def count(engine: str, marks: Path, directory: Path) -> dict[str, float]:
+        return callgrind(engine, worker_command(engine, "--count", str(marks)), engine_env(engine), directory)
+
+    counts = count_parallel(ENGINES, count, COUNT_WORKERS)
+    for engine, per_scenario in counts.items():
+        missing = [name for name in SCENARIOS if name not in per_scenario]
+        if missing:
+            raise SystemExit(f"{engine}: no count for {', '.join(missing)}")
+    return counts
+
+
+def instructions_table(counts: dict[str, dict[str, float]]) -> str:
+    from benchmarks.instructions import fmt_count, fmt_ratio
+
+    lines = [
+        "| scenario | Starlette 1.10 | fastframe | fastframe pure | Starlette/fastframe | Starlette/pure |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name, scenario in SCENARIOS.items():
+        s, c, p = (counts[e][name] for e in ENGINES)
+        lines.append(
+            f"| {scenario.label} | {fmt_count(s)} | {fmt_count(c)} | {fmt_count(p)} | {fmt_ratio(s / c)} "
+            f"| {fmt_ratio(s / p)} |"
+        )
+    return (
+        f"FastAPI {_version('fastapi')}, pydantic {_version('pydantic')}: instructions per request under "
+        f"callgrind, in-process ASGI calls ({COUNTED} and {2 * COUNTED} requests after a warm-up, gc disabled, "
+        "PYTHONHASHSEED=0). Ratio > 1 means fastframe does less work\n\n" + "\n".join(lines) + "\n"
+    )
 
 
 def engine_env(engine: str) -> dict[str, str]:
@@ -304,14 +364,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--e2e", action="store_true", help="uvicorn + wrk instead of in-process calls")
     parser.add_argument("--duration", type=int, default=5, help="seconds of load per e2e measurement")
     parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--instructions", action="store_true", help="instructions per request under callgrind")
     parser.add_argument("--worker", choices=list(ENGINES), help=argparse.SUPPRESS)
     parser.add_argument("--validate", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--count", metavar="LIBMARKS", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
 
     if args.worker:
         if args.validate:
             validate_all(load_app(args.worker))
             print("ok")
+        elif args.count:
+            count_requests(args.worker, args.count)
         else:
             serve_batches(args.worker)
         return 0
@@ -319,7 +383,10 @@ def main(argv: list[str] | None = None) -> int:
     from benchmarks.run import RESULTS
 
     RESULTS.mkdir(exist_ok=True)
-    if args.e2e:
+    if args.instructions:
+        report = instructions_table(count_engines())
+        (RESULTS / "fastapi-instructions-latest.md").write_text(report)
+    elif args.e2e:
         report = end_to_end(args.rounds, args.duration, args.connections)
         (RESULTS / "fastapi-e2e-latest.md").write_text(report)
     else:

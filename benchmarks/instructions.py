@@ -21,6 +21,7 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -71,14 +72,13 @@ def parse_dump(path: Path) -> tuple[str, int] | None:
     return None
 
 
-def count_impl(impl: str, names: list[str], marks: Path, directory: Path) -> dict[str, float]:
-    """Instructions per request for each scenario, for one implementation."""
-    framework, extra = IMPLS[impl]
-    env = {k: v for k, v in os.environ.items() if k != "FASTFRAME_NO_EXTENSIONS"}
-    env.update(extra)
+def callgrind(label: str, command: list[str], env: dict[str, str], directory: Path) -> dict[str, float]:
+    """Runs the worker `command` under callgrind and returns the instructions per request of each
+    stretch it dumped (benchmarks.count_worker.count_stretches): (two - one) / N. `label` names the
+    run's output folder and its failure."""
     # Same hashes every run, so dict and set probing costs the same.
-    env["PYTHONHASHSEED"] = "0"
-    out = directory / impl
+    env = {**env, "PYTHONHASHSEED": "0"}
+    out = directory / label
     out.mkdir()
     cmd = [
         "valgrind",
@@ -86,39 +86,53 @@ def count_impl(impl: str, names: list[str], marks: Path, directory: Path) -> dic
         f"--callgrind-out-file={out}/cg.%p",
         "--dump-instr=no",
         "--dump-line=no",
-        sys.executable,
-        "-m",
-        "benchmarks.count_worker",
-        str(marks),
-        framework,
-        *names,
+        *command,
     ]
     proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
     if proc.returncode != 0:
         sys.stderr.write(proc.stderr[-4000:])
-        raise SystemExit(f"counting instructions for {impl} failed (exit {proc.returncode})")
+        raise SystemExit(f"counting instructions for {label} failed (exit {proc.returncode})")
     parts: dict[str, dict[str, int]] = {}
     repeats: dict[str, int] = {}
     for path in out.iterdir():
         dump = parse_dump(path)
         if dump is None:
             continue
-        label, count = dump
-        scenario, part, n = label.split("|")
+        name, count = dump
+        scenario, part, n = name.split("|")
         parts.setdefault(scenario, {})[part] = count
         repeats[scenario] = int(n)
     return {s: (p["two"] - p["one"]) / repeats[s] for s, p in parts.items() if {"one", "two"} <= p.keys()}
 
 
-def collect(names: list[str]) -> dict[str, dict[str, float]]:
+def count_impl(impl: str, names: list[str], marks: Path, directory: Path) -> dict[str, float]:
+    """Instructions per request for each scenario, for one implementation."""
+    framework, extra = IMPLS[impl]
+    env = {k: v for k, v in os.environ.items() if k != "FASTFRAME_NO_EXTENSIONS"}
+    env.update(extra)
+    command = [sys.executable, "-m", "benchmarks.count_worker", str(marks), framework, *names]
+    return callgrind(impl, command, env, directory)
+
+
+CountOne = Callable[[str, Path, Path], dict[str, float]]
+
+
+def count_parallel(labels: Iterable[str], count: CountOne, workers: int) -> dict[str, dict[str, float]]:
+    """`count(label, marks library, scratch directory)` for each label, `workers` valgrind runs at a time."""
     if shutil.which("valgrind") is None:
         raise SystemExit("counting instructions needs valgrind (apt-get install valgrind)")
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         marks = build_marks(directory)
-        with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-            futures = {impl: pool.submit(count_impl, impl, names, marks, directory) for impl in IMPLS}
-            return {impl: future.result() for impl, future in futures.items()}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            futures = {label: pool.submit(count, label, marks, directory) for label in labels}
+            return {label: future.result() for label, future in futures.items()}
+
+
+def collect(names: list[str]) -> dict[str, dict[str, float]]:
+    return count_parallel(
+        IMPLS, lambda impl, marks, directory: count_impl(impl, names, marks, directory), os.cpu_count() or 2
+    )
 
 
 def build_rows(counts: dict[str, dict[str, float]], names: list[str]) -> list[dict[str, Any]]:
