@@ -207,3 +207,8 @@ class ExceptionMiddleware:
             await route.handle(scope, receive, send)
         else:
             await router._unmatched(scope, receive, send)
+
+
+# The class's own __call__, kept before anything can replace it on the class: Starlette.__call__
+# stands in for this layer only while the class still has it (see fastframe.applications).
+_OWN_CALL = ExceptionMiddleware.__call__
