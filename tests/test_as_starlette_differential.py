@@ -594,6 +594,154 @@ def uploads(backend, log):
     return out
 
 
+def middleware_edges(backend, log):
+    from starlette.background import BackgroundTask
+    from starlette.middleware.base import BaseHTTPMiddleware
+
+    app = FastAPI()
+    app.state.counter = 0
+
+    class Timing(BaseHTTPMiddleware):
+        async def dispatch(self, request, call_next):
+            body = await request.body()
+            log.append(["timing in", request.method, len(body)])
+            if request.url.path == "/refuse":
+                raise HTTPException(status_code=403, detail="refused in middleware")
+            response = await call_next(request)
+            # what call_next gives, by the public classes it is an instance of (its own class is private)
+            kinds = [isinstance(response, kind) for kind in (Response, StreamingResponse, JSONResponse)]
+            log.append(["timing out", response.status_code, kinds, hasattr(response, "body_iterator")])
+            return response
+
+    app.add_middleware(Timing)
+
+    @app.middleware("http")
+    async def replace(request: Request, call_next):
+        request.app.state.counter += 1
+        response = await call_next(request)
+        if request.url.path == "/replace":
+            chunks = [chunk async for chunk in response.body_iterator]
+            log.append(["replaced", b"".join(chunks).decode()])
+            return PlainTextResponse("replaced", status_code=response.status_code, headers={"x-was": "json"})
+        return response
+
+    @app.post("/echo")
+    async def echo(request: Request):
+        data = await request.json()
+        return {"data": data, "raw": (await request.body()).decode()}
+
+    @app.get("/replace")
+    def replaced():
+        return {"original": True}
+
+    @app.get("/stream-task")
+    async def stream_task():
+        async def parts():
+            yield b"a"
+            log.append("between parts")
+            yield b"b"
+
+        return StreamingResponse(parts(), background=BackgroundTask(log.append, "stream task"))
+
+    @app.get("/refuse")
+    async def refuse():
+        return {"never": True}
+
+    @app.get("/boom")
+    async def boom():
+        raise KeyError("boom")
+
+    @app.get("/count")
+    async def count(request: Request):
+        return {"counter": request.app.state.counter}
+
+    out = []
+    client = TestClient(app, raise_server_exceptions=False, backend=backend)
+    out.append(seen(client.post("/echo", json={"a": [1, 2]})))
+    out.append(seen(client.get("/replace")))
+    out.append(seen(client.get("/stream-task")))
+    out.append(seen(client.get("/refuse")))
+    out.append(seen(client.get("/boom")))
+    out.append(seen(client.get("/count")))
+    try:
+        TestClient(app, backend=backend).get("/boom")
+    except Exception as exc:
+        out.append(failure(exc))
+    out.append(list(log))
+    return out
+
+
+def routing_edges(backend, log):
+    from fastapi.routing import APIRoute
+
+    class Logged(APIRoute):
+        def get_route_handler(self):
+            handler = super().get_route_handler()
+
+            async def logged(request):
+                log.append(["route", self.path, request.method])
+                response = await handler(request)
+                response.headers["x-route"] = self.name
+                return response
+
+            return logged
+
+    app = FastAPI()
+    router = APIRouter(route_class=Logged)
+
+    @router.get("/items")
+    async def items():
+        return ["a", "b"]
+
+    @router.api_route("/multi", methods=["GET", "PUT"])
+    def multi(request: Request):
+        return {"method": request.method}
+
+    app.include_router(router, prefix="/v1")
+
+    sub = FastAPI(root_path_in_servers=False)
+
+    @sub.get("/hello")
+    async def sub_hello(request: Request):
+        return {
+            "root_path": request.scope.get("root_path"),
+            "path": request.url.path,
+            "url_for": str(request.url_for("sub_hello")),
+        }
+
+    app.mount("/sub", sub)
+
+    def sync_resource():
+        log.append("sync open")
+        yield "sync"
+        log.append("sync close")
+
+    @app.get("/sync-dep")
+    def sync_dep(value: str = Depends(sync_resource)):
+        log.append("sync handler")
+        return {"value": value}
+
+    out = []
+    client = TestClient(app, backend=backend)
+    for method, path in (
+        ("GET", "/v1/items"),
+        ("GET", "/v1/items/"),
+        ("POST", "/v1/items"),
+        ("PUT", "/v1/multi"),
+        ("DELETE", "/v1/multi"),
+        ("GET", "/sub/hello"),
+        ("GET", "/sub/nowhere"),
+        ("GET", "/sub/openapi.json"),
+        ("GET", "/sync-dep"),
+    ):
+        out.append([method, path] + seen(client.request(method, path, follow_redirects=False)))
+    rooted = TestClient(app, root_path="/api", backend=backend)
+    out.append(seen(rooted.get("/sub/hello")))
+    out.append(seen(rooted.get("/openapi.json")))
+    out.append(list(log))
+    return out
+
+
 PROGRAMS = {
     name: function
     for name, function in list(globals().items())
@@ -608,6 +756,8 @@ PROGRAMS = {
         "exception_handlers",
         "responses",
         "uploads",
+        "middleware_edges",
+        "routing_edges",
     )
 }
 
@@ -632,6 +782,8 @@ PROGRAMS = [
     "exception_handlers",
     "responses",
     "uploads",
+    "middleware_edges",
+    "routing_edges",
 ]
 
 
