@@ -15,6 +15,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -41,15 +42,18 @@ def child_env() -> dict[str, str]:
     return env
 
 
-def run_source(source: str, *args: str, timeout: float = 50) -> str:
-    """Runs `python -c source args...` and gives its stdout; a failing child fails the test."""
+def run_source(source: str, *args: str, timeout: float = 50, env: Mapping[str, str] | None = None) -> str:
+    """Runs `python -c source args...` and gives its stdout; a failing child fails the test.
+
+    `env` adds to (or replaces in) the environment the child inherits.
+    """
     done = subprocess.run(
         [sys.executable, "-c", source, *args],
         capture_output=True,
         text=True,
         timeout=timeout,
         cwd=str(ROOT),
-        env=child_env(),
+        env={**child_env(), **(env or {})},
     )
     assert done.returncode == 0, done.stderr[-4000:]
     return done.stdout
