@@ -471,17 +471,22 @@ def test_websocket_exception_handling_through_app(clients: dict[str, Factory], k
     assert results[0] == results[1]
 
 
-@pytest.mark.parametrize("layer", ["errors", "exceptions"])
+@pytest.mark.parametrize(
+    ("layer", "method"), [("errors", "__call__"), ("exceptions", "__call__"), ("router", "__call__"), ("router", "app")]
+)
 def test_call_replaced_on_the_layer_class_is_called(
-    clients: dict[str, Factory], monkeypatch: pytest.MonkeyPatch, layer: str
+    clients: dict[str, Factory], monkeypatch: pytest.MonkeyPatch, layer: str, method: str
 ) -> None:
     # sentry-sdk's middleware spans replace ServerErrorMiddleware.__call__ and
     # ExceptionMiddleware.__call__ on the classes themselves, before any application is called.
     results = []
     for name in PACKAGES:
-        module = importlib.import_module(f"{name}.middleware.{layer}")
-        cls = module.ServerErrorMiddleware if layer == "errors" else module.ExceptionMiddleware
-        original = cls.__call__
+        if layer == "router":
+            cls = importlib.import_module(f"{name}.routing").Router
+        else:
+            module = importlib.import_module(f"{name}.middleware.{layer}")
+            cls = module.ServerErrorMiddleware if layer == "errors" else module.ExceptionMiddleware
+        original = getattr(cls, method)
         seen: list[tuple[str, str]] = []
 
         async def spy(self: Any, scope: Any, receive: Any, send: Any) -> None:
@@ -493,7 +498,7 @@ def test_call_replaced_on_the_layer_class_is_called(
 
             await original(self, scope, receive, sending)
 
-        monkeypatch.setattr(cls, "__call__", spy)
+        monkeypatch.setattr(cls, method, spy)
         client = clients[name](build_app(_pkg(name)), raise_server_exceptions=False)
         outcomes = [_outcome(client, "GET", path) for path in ("/", "/missing", "/server-error", "/custom-error")]
         with client.websocket_connect("/ws") as websocket:
