@@ -10,7 +10,9 @@ from fastframe._exception_handler import SCOPE_KEY, handle_exception
 from fastframe.datastructures import State, URLPath
 from fastframe.middleware import Middleware, _MiddlewareFactory
 from fastframe.middleware.body_limit import RequestBodyLimitMiddleware
+from fastframe.middleware.errors import _OWN_CALL as _ERRORS_CALL
 from fastframe.middleware.errors import ServerErrorMiddleware
+from fastframe.middleware.exceptions import _OWN_CALL as _EXCEPTIONS_CALL
 from fastframe.middleware.exceptions import ExceptionMiddleware
 from fastframe.requests import Request
 from fastframe.responses import PLAIN_CALL, Response
@@ -34,7 +36,10 @@ class _Plan:
     class does: the application then answers a failure with its `answer` itself, around `inner`,
     the layer it wraps. When that layer is an ExceptionMiddleware directly over a plain Router (the
     stack of an application without middleware of its own), `routed` holds those two: the
-    application then routes the request itself as the exception middleware would.
+    application then routes the request itself as the exception middleware would. The plan stands
+    in for a layer only while its class's __call__ is the one the class defined (its module's
+    _OWN_CALL): one replaced on the class itself (sentry-sdk's middleware spans do that) or overridden
+    by a subclass is called, as the reference calls it.
     """
 
     __slots__ = ("stack", "errors", "inner", "routed")
@@ -45,11 +50,11 @@ class _Plan:
         self.inner: Any = None
         # (exception middleware, its router, its handlers) when the application routes requests itself.
         self.routed: tuple[ExceptionMiddleware, Router, Any] | None = None
-        if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not ServerErrorMiddleware.__call__:
+        if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not _ERRORS_CALL:
             return
         self.errors = stack
         self.inner = inner = stack.app
-        if isinstance(inner, ExceptionMiddleware) and type(inner).__call__ is ExceptionMiddleware.__call__:
+        if isinstance(inner, ExceptionMiddleware) and type(inner).__call__ is _EXCEPTIONS_CALL:
             if inner._router is not None and inner.app is inner._router:
                 self.routed = (inner, inner._router, inner._handlers)
 

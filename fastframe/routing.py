@@ -874,3 +874,9 @@ class Router:
     ) -> None:
         self.routes.append(WebSocketRoute(path, endpoint, name=name))
 
+
+# Router's own __call__ and app, kept before anything can replace them on the class: the exception
+# middleware dispatches for a Router itself only while the class still has these (see
+# fastframe.middleware.exceptions.plain_router).
+_OWN_CALL = Router.__call__
+_OWN_APP = Router.app

@@ -469,3 +469,41 @@ def test_websocket_exception_handling_through_app(clients: dict[str, Factory], k
         else:  # pragma: no cover
             results.append(None)
     assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    ("layer", "method"), [("errors", "__call__"), ("exceptions", "__call__"), ("router", "__call__"), ("router", "app")]
+)
+def test_call_replaced_on_the_layer_class_is_called(
+    clients: dict[str, Factory], monkeypatch: pytest.MonkeyPatch, layer: str, method: str
+) -> None:
+    # sentry-sdk's middleware spans replace ServerErrorMiddleware.__call__ and
+    # ExceptionMiddleware.__call__ on the classes themselves, before any application is called.
+    results = []
+    for name in PACKAGES:
+        if layer == "router":
+            cls = importlib.import_module(f"{name}.routing").Router
+        else:
+            module = importlib.import_module(f"{name}.middleware.{layer}")
+            cls = module.ServerErrorMiddleware if layer == "errors" else module.ExceptionMiddleware
+        original = getattr(cls, method)
+        seen: list[tuple[str, str]] = []
+
+        async def spy(self: Any, scope: Any, receive: Any, send: Any) -> None:
+            seen.append((type(self).__name__, scope["path"]))
+
+            async def sending(message: Any) -> None:
+                seen.append(("send", message["type"]))
+                await send(message)
+
+            await original(self, scope, receive, sending)
+
+        monkeypatch.setattr(cls, method, spy)
+        client = clients[name](build_app(_pkg(name)), raise_server_exceptions=False)
+        outcomes = [_outcome(client, "GET", path) for path in ("/", "/missing", "/server-error", "/custom-error")]
+        with client.websocket_connect("/ws") as websocket:
+            outcomes.append(websocket.receive_text())
+        results.append((outcomes, seen))
+        monkeypatch.undo()
+    assert results[0] == results[1]
+    assert results[1][1]

@@ -8,7 +8,6 @@ FASTFRAME_NO_EXTENSIONS=1 run the pure one.
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -20,26 +19,14 @@ import httpx2
 import pytest
 
 from fastframe import speedups
-
-ROOT = Path(__file__).resolve().parent.parent
-
-PRELUDE = """
-import fastframe
-fastframe.install_as_starlette()
-from fastframe import speedups
-assert speedups.IMPLEMENTATION == {implementation!r}, speedups.IMPLEMENTATION
-"""
+from tests._subproc import ALIAS_PRELUDE, ROOT, child_env, run_source
 
 
 def run_python(code: str, *, alias: bool = True) -> str:
-    prelude = PRELUDE.format(implementation=speedups.IMPLEMENTATION) if alias else ""
-    source = prelude + textwrap.dedent(code) + "\nprint('done')\n"
-    result = subprocess.run(
-        [sys.executable, "-c", source], capture_output=True, text=True, timeout=60, cwd=str(ROOT)
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.rstrip().endswith("done"), result.stdout
-    return result.stdout
+    source = (ALIAS_PRELUDE if alias else "") + textwrap.dedent(code) + "\nprint('done')\n"
+    out = run_source(source, timeout=60)
+    assert out.rstrip().endswith("done"), out
+    return out
 
 
 def test_starlette_modules_are_fastframe_modules() -> None:
@@ -380,7 +367,7 @@ def test_serve_command_serves_a_fastapi_app(tmp_path: Path) -> None:
         )
     )
     port = _free_port()
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]))
+    env = child_env()
     env.pop("FASTFRAME_AS_STARLETTE", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "fastframe", "serve", "engine_app:app", "--port", str(port), "--no-access-log"],

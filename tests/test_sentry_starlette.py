@@ -11,15 +11,12 @@ data) must be the same, with tracing on, sampled out, and off.
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from typing import Any
 
 import pytest
 
-import fastframe
 from fastframe import speedups
+from tests._subproc import last_json, run_source
 
 SCRIPT = r"""
 import importlib
@@ -174,20 +171,7 @@ print(json.dumps({"implementation": implementation, "answers": answers_seen, "it
 
 
 def run(side: str, rate: str, backend: str) -> dict[str, Any]:
-    env = dict(os.environ)
-    # The child's own path first: fastframe as this run imports it (compiled or pure, as selected).
-    env["PYTHONPATH"] = os.pathsep.join(
-        [os.path.dirname(os.path.dirname(fastframe.__file__)), env.get("PYTHONPATH", "")]
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", SCRIPT, side, rate, backend],
-        capture_output=True,
-        text=True,
-        timeout=50,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr[-4000:]
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = last_json(run_source(SCRIPT, side, rate, backend))
     result["items"] = [json.loads(item) for item in result["items"]]
     return result
 

@@ -25,6 +25,8 @@ from fastframe._exception_handler import (
 from fastframe.exceptions import HTTPException, WebSocketException
 from fastframe.requests import Request
 from fastframe.responses import PLAIN_CALL, PlainTextResponse, Response
+from fastframe.routing import _OWN_APP as _ROUTER_APP
+from fastframe.routing import _OWN_CALL as _ROUTER_CALL
 from fastframe.routing import Route, Router
 from fastframe.types import ASGIApp, ExceptionHandler, Message, Receive, Scope, Send
 from fastframe.websockets import WebSocket
@@ -40,12 +42,15 @@ _PHRASES = {status: HTTPStatus(status).phrase for status in (404, 405)}
 
 
 def plain_router(app: Any) -> Router | None:
-    """`app` when it is a Router dispatching with Router's own methods and no middleware of its own."""
+    """`app` when it is a Router dispatching with Router's own methods and no middleware of its own.
+
+    Router's own: the ones its class defined (kept in fastframe.routing), so that a __call__ or app
+    replaced on the class itself is called, as on the reference."""
     cls = type(app)
-    if not isinstance(app, Router) or cls.__call__ is not Router.__call__ or cls.app is not Router.app:
+    if not isinstance(app, Router) or cls.__call__ is not _ROUTER_CALL or cls.app is not _ROUTER_APP:
         return None
     stack = getattr(app, "middleware_stack", None)
-    if getattr(stack, "__func__", None) is not Router.app or getattr(stack, "__self__", None) is not app:
+    if getattr(stack, "__func__", None) is not _ROUTER_APP or getattr(stack, "__self__", None) is not app:
         return None
     return app
 
@@ -207,3 +212,8 @@ class ExceptionMiddleware:
             await route.handle(scope, receive, send)
         else:
             await router._unmatched(scope, receive, send)
+
+
+# The class's own __call__, kept before anything can replace it on the class: Starlette.__call__
+# stands in for this layer only while the class still has it (see fastframe.applications).
+_OWN_CALL = ExceptionMiddleware.__call__
