@@ -42,12 +42,17 @@ PLAIN_CALL: set[type] = set()
 _PLAIN_CALL_KEPT = 512
 
 
+def _sends_itself(cls: type) -> bool:
+    """Whether `cls`'s instances are sent by Response.__call__ itself."""
+    return cls.__call__ is Response.__dict__["__call__"]  # type: ignore[operator]
+
+
 def _note_plain_calls() -> None:
     PLAIN_CALL.clear()
     pending: list[type] = [Response]
     while pending and len(PLAIN_CALL) < _PLAIN_CALL_KEPT:
         cls = pending.pop()
-        if cls.__call__ is Response.__dict__["__call__"]:
+        if _sends_itself(cls):
             PLAIN_CALL.add(cls)
         pending.extend(cls.__subclasses__())
 
@@ -60,9 +65,8 @@ class _ResponseType(type):
 
     def __init__(cls, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if "Response" in globals() and len(PLAIN_CALL) < _PLAIN_CALL_KEPT:
-            if cls.__call__ is Response.__dict__["__call__"]:  # type: ignore[operator]
-                PLAIN_CALL.add(cls)
+        if "Response" in globals() and len(PLAIN_CALL) < _PLAIN_CALL_KEPT and _sends_itself(cls):
+            PLAIN_CALL.add(cls)
 
     def __setattr__(cls, name: str, value: Any) -> None:
         super().__setattr__(name, value)

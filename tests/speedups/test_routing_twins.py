@@ -262,7 +262,8 @@ def test_route_matches_twins_and_reference(
             assert child == expected_child
 
 
-_REGEX_PIECES = ["^", "a", "b", "/", "é", ".", "\\.", "\\/", "\\d", "\\w", "*", "+", "?", "{2}", "{", "}", "(", ")", "[ab]", "|", "$", "\\A", "\\\\"]
+_REGEX_PIECES = ["^", "a", "b", "/", "é", ".", "\\.", "\\/", "\\d", "\\w", "*", "+", "?", "{2}", "{", "}"]
+_REGEX_PIECES += ["(", ")", "[ab]", "|", "$", "\\A", "\\\\"]
 
 
 @settings(max_examples=500, deadline=None)
