@@ -374,6 +374,11 @@ cdef object _leaf_params(_Leaf leaf, object route_path):
             params = _scanned(leaf.scan, <str>route_path, getattr(route, _PARAM_CONVERTORS))
             if params is not _USE_REGEX:
                 return params
+    return _regex_params(route, regex, route_path)
+
+
+cdef object _regex_params(route, regex, route_path):
+    """The converted params of `regex` matching `route_path`, or None when it does not."""
     found = regex.match(route_path)
     if found is None:
         return None
@@ -605,14 +610,9 @@ cdef object _matched_params(route, scope):
         prefix = _required_prefix(regex)
         if prefix is not None and not (<str>path).startswith(prefix):
             return None
-    found = regex.match(path)
-    if found is None:
+    params = _regex_params(route, regex, path)
+    if params is None:
         return None
-    params = found.groupdict()
-    if params:
-        convertors = getattr(route, _PARAM_CONVERTORS)
-        for name, text in params.items():
-            params[name] = convertors[name].convert(text)
     outer = scope.get(_PATH_PARAMS)
     if not outer:
         return params

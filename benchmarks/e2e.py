@@ -45,33 +45,18 @@ def wait_listening(port: int, timeout: float = 15.0) -> None:
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def serve_and_load(impl: str, app: str, path: str, duration: int, connections: int) -> float:
+UVICORN_OPTIONS = ["--host", "127.0.0.1", "--loop", "uvloop", "--http", "httptools", "--workers", "1"]
+UVICORN_OPTIONS += ["--no-access-log", "--log-level", "warning"]
+
+
+def load_server(
+    launch: list[str], env: dict[str, str], path: str, duration: int, connections: int, label: str
+) -> float:
+    """Requests/s wrk gets from `python LAUNCH APP-OPTIONS --port P` (uvicorn's options) on `path`,
+    after a second of warm-up; the server is stopped however that ends."""
     port = free_port()
-    env = {k: v for k, v in os.environ.items() if k not in ("FASTFRAME_NO_EXTENSIONS", "BENCH_IMPL")}
-    env.update(IMPLS[impl])
     server = subprocess.Popen(
-        pin(0)
-        + [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            f"benchmarks.e2e_apps:{app}",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--loop",
-            "uvloop",
-            "--http",
-            "httptools",
-            "--workers",
-            "1",
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
+        pin(0) + [sys.executable, *launch, *UVICORN_OPTIONS, "--port", str(port)], cwd=ROOT, env=env
     )
     try:
         wait_listening(port)
@@ -84,8 +69,8 @@ def serve_and_load(impl: str, app: str, path: str, duration: int, connections: i
             timeout=duration + 30,
         ).stdout
         match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        if not match or "Non-2xx" in out or "Socket errors" in out and "read 0" not in out:
-            raise RuntimeError(f"wrk output for {impl}/{app} unusable:\n{out}")
+        if not match or "Non-2xx" in out or ("Socket errors" in out and "read 0" not in out):
+            raise RuntimeError(f"wrk output for {label} unusable:\n{out}")
         return float(match.group(1))
     finally:
         server.terminate()
@@ -93,6 +78,13 @@ def serve_and_load(impl: str, app: str, path: str, duration: int, connections: i
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+
+
+def serve_and_load(impl: str, app: str, path: str, duration: int, connections: int) -> float:
+    env = {k: v for k, v in os.environ.items() if k not in ("FASTFRAME_NO_EXTENSIONS", "BENCH_IMPL")}
+    env.update(IMPLS[impl])
+    launch = ["-m", "uvicorn", f"benchmarks.e2e_apps:{app}"]
+    return load_server(launch, env, path, duration, connections, f"{impl}/{app}")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -27,7 +27,6 @@ import functools
 import importlib
 import json
 import os
-import re
 import shutil
 import statistics
 import subprocess
@@ -291,41 +290,12 @@ def _version(dist: str) -> str:
 
 
 def serve_and_load(engine: str, path: str, duration: int, connections: int) -> float:
-    from benchmarks.e2e import free_port, pin, wait_listening
-    from benchmarks.run import ROOT
+    from benchmarks.e2e import load_server
 
-    port = free_port()
-    env = engine_env(engine)
     # fastframe engines: the serve command installs the alias before uvicorn imports the app.
     launcher = ["-m", "uvicorn"] if engine == "starlette" else ["-m", "fastframe", "serve"]
-    server = subprocess.Popen(
-        pin(0)
-        + [sys.executable, *launcher, "benchmarks.fastapi_apps:app"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--loop", "uvloop", "--http", "httptools"]
-        + ["--workers", "1", "--no-access-log", "--log-level", "warning"],
-        cwd=ROOT,
-        env=env,
-    )
-    try:
-        wait_listening(port)
-        url = f"http://127.0.0.1:{port}{path}"
-        subprocess.run(pin(1) + ["wrk", "-t1", "-c", str(connections), "-d1s", url], capture_output=True)
-        out = subprocess.run(
-            pin(1) + ["wrk", "-t1", "-c", str(connections), f"-d{duration}s", url],
-            capture_output=True,
-            text=True,
-            timeout=duration + 30,
-        ).stdout
-        match = re.search(r"Requests/sec:\s+([\d.]+)", out)
-        if not match or "Non-2xx" in out or ("Socket errors" in out and "read 0" not in out):
-            raise RuntimeError(f"wrk output for {engine} {path} unusable:\n{out}")
-        return float(match.group(1))
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+    launch = [*launcher, "benchmarks.fastapi_apps:app"]
+    return load_server(launch, engine_env(engine), path, duration, connections, f"{engine} {path}")
 
 
 def end_to_end(rounds: int, duration: int, connections: int) -> str:

@@ -277,11 +277,12 @@ class RouteTable:
         return False
 
 
-def _leaf_params(entry: tuple[_Any, ...], route: _Any, route_path: str) -> dict[str, _Any] | None:
-    """The converted path params of a leaf route matching `route_path`, or None when it does not."""
+def _leaf_params(entry: tuple[_Any, ...] | None, route: _Any, route_path: str) -> dict[str, _Any] | None:
+    """The converted path params of a leaf route matching `route_path`, or None when it does not
+    (`entry` None: a route outside any table)."""
     regex = route.path_regex
-    shape = entry[2]
-    if regex is entry[3] and shape is not None and shape[0] == "static":
+    shape = None if entry is None else entry[2]
+    if shape is not None and regex is entry[3] and shape[0] == "static":  # type: ignore[index]
         # Only "static" entries of this exact path (or it and a newline) are candidates.
         return {}
     found = regex.match(route_path)
@@ -328,14 +329,9 @@ def _matched_params(route: _Any, scope: _Any) -> _Any:
         below = path[len(root) :]
         if not below or below[0] == "/":
             path = below
-    found = route.path_regex.match(path)
-    if found is None:
+    params = _leaf_params(None, route, path)
+    if params is None:
         return None
-    params = found.groupdict()
-    if params:
-        convertors = route.param_convertors
-        for name, text in params.items():
-            params[name] = convertors[name].convert(text)
     outer = scope.get("path_params")
     if not outer:
         return params
