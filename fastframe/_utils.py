@@ -105,6 +105,10 @@ class _CollapsingTaskGroup:
             if len(group.exceptions) == 1:
                 raise group.exceptions[0]
             raise
+        finally:
+            # This frame is in the traceback of what it raises: the error kept here would make a
+            # reference cycle of it.
+            error = trace = None
 
 
 def create_collapsing_task_group() -> AbstractAsyncContextManager[anyio.abc.TaskGroup]:

@@ -163,6 +163,9 @@ class Relay:
             return self
         finally:
             self.stepping = False
+            # What was thrown in may come back out through this frame: its traceback would keep
+            # it here, a reference cycle.
+            error = None
         return yielded
 
     async def advance(self, at_home: bool) -> None:
