@@ -33,6 +33,30 @@ assert speedups.IMPLEMENTATION == {speedups.IMPLEMENTATION!r}, speedups.IMPLEMEN
 """
 
 
+# sentry-sdk in a child: fastframe installed as starlette when the first argument is "fastframe",
+# then a transport that keeps each envelope item as (type, payload) in `received`.
+SENTRY_PRELUDE = r"""
+import json
+import sys
+
+if sys.argv[1] == "fastframe":
+    import fastframe
+
+    fastframe.install_as_starlette()
+
+import sentry_sdk
+from sentry_sdk.transport import Transport
+
+received = []
+
+
+class Collect(Transport):
+    def capture_envelope(self, envelope):
+        for item in envelope.items:
+            received.append((item.type, item.payload.json))
+"""
+
+
 def child_env() -> dict[str, str]:
     """This process's environment, with the fastframe this run imports first on the path."""
     env = dict(os.environ)

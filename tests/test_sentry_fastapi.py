@@ -24,33 +24,15 @@ from typing import Any
 import pytest
 
 from fastframe import speedups
-from tests._subproc import last_json, run_source
+from tests._subproc import SENTRY_PRELUDE, last_json, run_source
 
-SCRIPT = r"""
+SCRIPT = SENTRY_PRELUDE + r"""
 import enum
-import json
-import sys
 
-side, rate, codes, backend = sys.argv[1:5]
-if side == "fastframe":
-    import fastframe
-
-    fastframe.install_as_starlette()
-
-import sentry_sdk
 from sentry_sdk.integrations.fastapi import FastApiIntegration
 from sentry_sdk.integrations.starlette import StarletteIntegration
-from sentry_sdk.transport import Transport
 
-received = []
-
-
-class Collect(Transport):
-    def capture_envelope(self, envelope):
-        for item in envelope.items:
-            received.append((item.type, item.payload.json))
-
-
+side, rate, codes, backend = sys.argv[1:5]
 if codes == "default":
     settings = {}
 else:

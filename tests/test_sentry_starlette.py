@@ -16,34 +16,16 @@ from typing import Any
 import pytest
 
 from fastframe import speedups
-from tests._subproc import last_json, run_source
+from tests._subproc import SENTRY_PRELUDE, last_json, run_source
 
-SCRIPT = r"""
+SCRIPT = SENTRY_PRELUDE + r"""
 import importlib
-import json
 import pkgutil
-import sys
 import types
 
-side, rate, backend = sys.argv[1], sys.argv[2], sys.argv[3]
-if side == "fastframe":
-    import fastframe
-
-    fastframe.install_as_starlette()
-
-import sentry_sdk
 from sentry_sdk.integrations.starlette import StarletteIntegration
-from sentry_sdk.transport import Transport
 
-received = []
-
-
-class Collect(Transport):
-    def capture_envelope(self, envelope):
-        for item in envelope.items:
-            received.append((item.type, item.payload.json))
-
-
+side, rate, backend = sys.argv[1], sys.argv[2], sys.argv[3]
 options = {} if rate == "off" else {"traces_sample_rate": float(rate)}
 sentry_sdk.init(
     dsn="http://public@localhost/1",
