@@ -742,24 +742,8 @@ def routing_edges(backend, log):
     return out
 
 
-PROGRAMS = {
-    name: function
-    for name, function in list(globals().items())
-    if name
-    in (
-        "path_query_body",
-        "dependencies",
-        "lifespan_program",
-        "websockets",
-        "background",
-        "middleware",
-        "exception_handlers",
-        "responses",
-        "uploads",
-        "middleware_edges",
-        "routing_edges",
-    )
-}
+# The programs to run, named by the test module (argv[2:]): one list, kept there.
+PROGRAMS = {name: globals()[name] for name in sys.argv[2:]}
 
 results = {}
 for name, program in PROGRAMS.items():
@@ -792,7 +776,7 @@ def results(mode: str) -> dict[str, Any]:
     """Every program's record, on both backends, from one interpreter running in `mode`."""
     source = (ALIAS_PRELUDE if mode == "fastframe" else "") + SCRIPT
     # One hash seed for both: the order of a set of methods (an Allow header) follows string hashes.
-    found: dict[str, Any] = last_json(run_source(source, mode, timeout=50, env={"PYTHONHASHSEED": "0"}))
+    found: dict[str, Any] = last_json(run_source(source, mode, *PROGRAMS, timeout=50, env={"PYTHONHASHSEED": "0"}))
     return found
 
 
