@@ -663,6 +663,92 @@ cdef class Connection:
         self._stream_consumed = self._is_disconnected = False
 
 
+# The classes of the views a connection makes on first read, named by configure_views.
+cdef object _headers_class = None
+cdef object _mutable_headers_class = None
+cdef object _query_class = None
+cdef object _query_from = None
+cdef str _HEADERS = "headers"
+cdef str _QUERY_STRING = "query_string"
+cdef str _PATH_PARAMS = "path_params"
+cdef str _METHOD = "method"
+cdef str _COOKIE_NAME = "cookie"
+
+
+def configure_views(headers_class, mutable_headers_class, query_class):
+    """Name Headers, MutableHeaders and QueryParams, the views the accessors below make."""
+    global _headers_class, _mutable_headers_class, _query_class, _query_from
+    if not (issubclass(headers_class, HeaderList) and issubclass(mutable_headers_class, HeaderList)):
+        raise TypeError("the header views must be HeaderList subclasses")
+    _headers_class, _mutable_headers_class, _query_class = headers_class, mutable_headers_class, query_class
+    _query_from = query_class.from_query
+
+
+def connection_headers(Connection conn):
+    """HTTPConnection.headers: the scope's headers as Headers over a list of their own, which
+    goes back into the scope (as Headers(scope=...)), so that later changes through either agree."""
+    cdef HeaderList made
+    headers = conn._headers
+    if headers is None:
+        scope = conn.scope
+        raw = list(scope[_HEADERS])
+        made = HeaderList.__new__(_headers_class)
+        made._raw = raw
+        conn._headers = made
+        scope[_HEADERS] = raw
+        return made
+    return headers
+
+
+def connection_query_params(Connection conn):
+    """HTTPConnection.query_params, parsed on first read and kept."""
+    params = conn._query_params
+    if params is None:
+        query = conn.scope[_QUERY_STRING]
+        # From bytes, as servers send it, the view may answer get() without parsing it all.
+        params = _query_from(query) if type(query) is bytes else _query_class(query)
+        conn._query_params = params
+    return params
+
+
+def connection_cookies(Connection conn):
+    """HTTPConnection.cookies: every Cookie header counts (HTTP/2 sends one per cookie), a later
+    name wins. Read through `conn.headers`, which a subclass may redefine."""
+    cookies = conn._cookies
+    if cookies is None:
+        headers = getattr(conn, _HEADERS)
+        if type(headers) is _headers_class or type(headers) is _mutable_headers_class:
+            cookies = cookies_from_headers((<HeaderList>headers)._raw)
+        else:
+            values = headers.getlist(_COOKIE_NAME)
+            cookies = parse_cookie("; ".join(values)) if values else {}
+        conn._cookies = cookies
+    return cookies
+
+
+def connection_path_params(Connection conn):
+    """HTTPConnection.path_params: a new empty dict when the router set none."""
+    return conn.scope.get(_PATH_PARAMS, {})
+
+
+def request_method(Connection request):
+    """Request.method."""
+    return request.scope[_METHOD]
+
+
+def own_raw(HeaderList headers):
+    """MutableHeaders.raw: the list itself, which changes through the view."""
+    return headers._raw
+
+
+def delete_header(HeaderList headers, key):
+    """MutableHeaders.__delitem__: every header of that name goes, the list is changed in place
+    (it may be the scope's or a response's own); a missing name is no error."""
+    name = _needle(key)
+    raw = headers._raw
+    raw[:] = [item for item in raw if item[0] != name]
+
+
 cdef object _request_class = None
 cdef object _request_init = None
 

@@ -6,7 +6,7 @@ from cpython.bytes cimport PyBytes_CheckExact
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
 from cpython.list cimport PyList_New, PyList_SET_ITEM
 from cpython.long cimport PyLong_AsLongAndOverflow, PyLong_CheckExact
-from cpython.object cimport PyObject
+from cpython.object cimport PyObject, PyObject_GenericGetDict
 from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
@@ -15,11 +15,13 @@ __all__ = [
     "Tracker",
     "build_headers",
     "configure",
+    "configure_headers",
     "content_type",
     "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
+    "response_headers",
 ]
 
 cdef object _stock_render = None
@@ -250,6 +252,40 @@ cdef _ClassPlan _plan_of(object cls):
         _plans.clear()
     PyDict_SetItem(_plans, cls, plan)
     return plan
+
+
+# The class of Response.headers and what it was configured with, named by configure_headers.
+cdef object _mutable_headers = None
+cdef object _mutable_headers_adopt = None
+cdef object _mutable_headers_init = None
+cdef str _HEADERS_KEY = "_headers"
+cdef str _RAW_HEADERS = "raw_headers"
+cdef str _INIT = "__init__"
+
+
+def configure_headers(mutable_headers_class):
+    """Name MutableHeaders, the class of Response.headers."""
+    global _mutable_headers, _mutable_headers_adopt, _mutable_headers_init
+    _mutable_headers = mutable_headers_class
+    _mutable_headers_adopt = mutable_headers_class.adopt
+    _mutable_headers_init = mutable_headers_class.__init__
+
+
+def response_headers(response):
+    """Response.headers: a MutableHeaders over the response's own raw_headers, made on first
+    read and kept in the instance dict under `_headers`, where the reference keeps it."""
+    cdef dict held = PyObject_GenericGetDict(response, NULL)
+    cdef PyObject *found = PyDict_GetItemWithError(held, _HEADERS_KEY)
+    if found is not NULL and <object>found is not None:
+        return <object>found
+    raw = getattr(response, _RAW_HEADERS)
+    if type(raw) is list and getattr(_mutable_headers, _INIT) is _mutable_headers_init:
+        # What MutableHeaders(raw=raw) makes, without a Python frame for __init__.
+        view = _mutable_headers_adopt(raw)
+    else:
+        view = _mutable_headers(raw=raw)
+    setattr(response, _HEADERS_KEY, view)
+    return view
 
 
 def forget_classes():

@@ -661,9 +661,12 @@ class MutableHeaders(Headers):
         # In place: the list may be the scope's own.
         raw[at + 1 :] = [item for item in raw[at + 1 :] if item[0] != name]
 
-    def __delitem__(self, key: str) -> None:
-        name = key.lower().encode("latin-1")
-        self._raw[:] = [item for item in self._raw if item[0] != name]
+    if TYPE_CHECKING:
+
+        def __delitem__(self, key: str) -> None: ...
+
+    else:
+        __delitem__ = _http.delete_header
 
     def __ior__(self, other: Mapping[str, str]) -> MutableHeaders:
         _require_mapping(other)
@@ -676,9 +679,13 @@ class MutableHeaders(Headers):
         merged.update(other)
         return merged
 
-    @property
-    def raw(self) -> list[tuple[bytes, bytes]]:
-        return self._raw  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
+
+        @property
+        def raw(self) -> list[tuple[bytes, bytes]]: ...
+
+    else:
+        raw = property(_http.own_raw)
 
     def setdefault(self, key: str, value: str) -> str:
         pair = _latin1_pair(key, value)

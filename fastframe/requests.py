@@ -32,8 +32,8 @@ else:
     Connection = speedups.http.Connection
 
 _http = speedups.http
+_http.configure_views(Headers, MutableHeaders, QueryParams)
 _parse_cookie = _http.parse_cookie
-_cookies_from_headers = _http.cookies_from_headers
 # Decodes with orjson where that provably gives json.loads's answer.
 _json_loads: Callable[[bytes], Any] = speedups.jsonenc.loads
 # ... while `json.loads` is still the stdlib's own; a patched one is called as the reference calls it.
@@ -68,14 +68,6 @@ def _base_url_of(scope: Scope) -> URL:
     if not root.endswith("/"):
         root += "/"
     return URL(scope={**scope, "path": root, "query_string": b""})
-
-
-def _merged_cookies(headers: Headers) -> dict[str, str]:
-    # Every Cookie header counts (HTTP/2 sends one per cookie); a later name wins.
-    if type(headers) is Headers or type(headers) is MutableHeaders:
-        return _cookies_from_headers(headers._raw)
-    values = headers.getlist("cookie")
-    return _parse_cookie("; ".join(values)) if values else {}
 
 
 async def empty_receive() -> NoReturn:
@@ -138,36 +130,26 @@ class HTTPConnection(Connection, Mapping[str, Any], Generic[StateT]):
             self._base_url = _base_url_of(self.scope)
         return self._base_url
 
-    @property
-    def headers(self) -> Headers:
-        headers = self._headers
-        if headers is None:
-            # As Headers(scope=...): a list of our own, put back into the scope.
-            scope = self.scope
-            headers = self._headers = Headers.adopt(list(scope["headers"]))
-            scope["headers"] = headers._raw
-        return headers
+    if TYPE_CHECKING:
 
-    @property
-    def query_params(self) -> QueryParams:
-        params = self._query_params
-        if params is None:
-            query = self.scope["query_string"]
-            # From bytes, as the server sends it, the twin may answer get() without parsing it all.
-            params = QueryParams.from_query(query) if type(query) is bytes else QueryParams(query)
-            self._query_params = params
-        return params
+        @property
+        def headers(self) -> Headers: ...
 
-    @property
-    def path_params(self) -> dict[str, Any]:
-        return self.scope.get("path_params", {})
+        @property
+        def query_params(self) -> QueryParams: ...
 
-    @property
-    def cookies(self) -> dict[str, str]:
-        if self._cookies is None:
-            # Through self.headers, which a subclass may redefine.
-            self._cookies = _merged_cookies(self.headers)
-        return self._cookies
+        @property
+        def path_params(self) -> dict[str, Any]: ...
+
+        @property
+        def cookies(self) -> dict[str, str]: ...
+
+    else:
+        # The twin's functions are the getters themselves: FastAPI reads these on every request.
+        headers = property(_http.connection_headers)
+        query_params = property(_http.connection_query_params)
+        path_params = property(_http.connection_path_params)
+        cookies = property(_http.connection_cookies)
 
     @property
     def client(self) -> Address | None:
@@ -250,9 +232,13 @@ class Request(HTTPConnection[StateT], metaclass=_RequestType):
             self._cookies = self._state = self._form = None
             self._stream_consumed = self._is_disconnected = False
 
-    @property
-    def method(self) -> str:
-        return cast(str, self.scope["method"])
+    if TYPE_CHECKING:
+
+        @property
+        def method(self) -> str: ...
+
+    else:
+        method = property(_http.request_method)
 
     @property
     def receive(self) -> Receive:

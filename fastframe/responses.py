@@ -117,12 +117,14 @@ class Response(metaclass=_ResponseType):
         body = getattr(self, "body", None)
         self.raw_headers = _response.build_headers(headers, body, self.status_code, self.media_type, self.charset)
 
-    @property
-    def headers(self) -> MutableHeaders:
-        view = self.__dict__.get("_headers")
-        if view is None:
-            view = self._headers = MutableHeaders(raw=self.raw_headers)
-        return view  # type: ignore[no-any-return]
+    if TYPE_CHECKING:
+
+        @property
+        def headers(self) -> MutableHeaders: ...
+
+    else:
+        # The twin's function is the getter itself: read three times a request under FastAPI.
+        headers = property(_response.response_headers)
 
     def set_cookie(
         self,
@@ -235,6 +237,7 @@ class JSONResponse(Response):
 
 
 _response.configure(Response, JSONResponse, _json_render, globals())
+_response.configure_headers(MutableHeaders)
 
 
 class RedirectResponse(Response):

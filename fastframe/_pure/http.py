@@ -204,6 +204,79 @@ class Connection:
         self._stream_consumed = self._is_disconnected = False
 
 
+# The classes of the views a connection makes on first read, named by configure_views.
+_headers_class: Any = None
+_mutable_headers_class: Any = None
+_query_class: Any = None
+
+
+def configure_views(headers_class: Any, mutable_headers_class: Any, query_class: Any) -> None:
+    """Name Headers, MutableHeaders and QueryParams, the views the accessors below make."""
+    global _headers_class, _mutable_headers_class, _query_class
+    _headers_class, _mutable_headers_class, _query_class = headers_class, mutable_headers_class, query_class
+
+
+def connection_headers(conn: Any) -> Any:
+    """HTTPConnection.headers: the scope's headers as Headers over a list of their own, which
+    goes back into the scope (as Headers(scope=...)), so that later changes through either agree."""
+    headers = conn._headers
+    if headers is None:
+        scope = conn.scope
+        raw = list(scope["headers"])
+        headers = conn._headers = _headers_class.adopt(raw)
+        scope["headers"] = raw
+    return headers
+
+
+def connection_query_params(conn: Any) -> Any:
+    """HTTPConnection.query_params, parsed on first read and kept."""
+    params = conn._query_params
+    if params is None:
+        query = conn.scope["query_string"]
+        # From bytes, as servers send it, the view may answer get() without parsing it all.
+        params = _query_class.from_query(query) if type(query) is bytes else _query_class(query)
+        conn._query_params = params
+    return params
+
+
+def connection_cookies(conn: Any) -> Any:
+    """HTTPConnection.cookies: every Cookie header counts (HTTP/2 sends one per cookie), a later
+    name wins. Read through `conn.headers`, which a subclass may redefine."""
+    cookies = conn._cookies
+    if cookies is None:
+        headers = conn.headers
+        if type(headers) is _headers_class or type(headers) is _mutable_headers_class:
+            cookies = cookies_from_headers(headers._raw)
+        else:
+            values = headers.getlist("cookie")
+            cookies = parse_cookie("; ".join(values)) if values else {}
+        conn._cookies = cookies
+    return cookies
+
+
+def connection_path_params(conn: Any) -> Any:
+    """HTTPConnection.path_params: a new empty dict when the router set none."""
+    return conn.scope.get("path_params", {})
+
+
+def request_method(request: Any) -> Any:
+    """Request.method."""
+    return request.scope["method"]
+
+
+def own_raw(headers: Any) -> Any:
+    """MutableHeaders.raw: the list itself, which changes through the view."""
+    return headers._raw
+
+
+def delete_header(headers: Any, key: str) -> None:
+    """MutableHeaders.__delitem__: every header of that name goes, the list is changed in place
+    (it may be the scope's or a response's own); a missing name is no error."""
+    name = key.lower().encode("latin-1")
+    raw = headers._raw
+    raw[:] = [item for item in raw if item[0] != name]
+
+
 def new_request(scope: Any, receive: Any, send: Any) -> Any:
     """Request(scope, receive, send) for an http scope; configure_request replaces it by the class."""
     raise RuntimeError("fastframe.requests has not configured new_request")

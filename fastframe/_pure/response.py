@@ -19,11 +19,13 @@ __all__ = [
     "Tracker",
     "build_headers",
     "configure",
+    "configure_headers",
     "content_type",
     "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
+    "response_headers",
 ]
 
 # The framework's own methods and encoder, named by configure() (globals: the cheapest reads here).
@@ -62,6 +64,25 @@ def configure(
     _json_original = _json_module_dict["dumps"]
     _stock_render, _stock_init_headers = response_class.render, response_class.init_headers  # type: ignore[attr-defined]
     _stock_json_render = json_class.render  # type: ignore[attr-defined]
+
+
+# The class of Response.headers, named by configure_headers.
+_mutable_headers: _Any = None
+
+
+def configure_headers(mutable_headers_class: type) -> None:
+    """Name MutableHeaders, the class of Response.headers."""
+    global _mutable_headers
+    _mutable_headers = mutable_headers_class
+
+
+def response_headers(response: _Any) -> _Any:
+    """Response.headers: a MutableHeaders over the response's own raw_headers, made on first
+    read and kept in the instance dict under `_headers`, where the reference keeps it."""
+    view = response.__dict__.get("_headers")
+    if view is None:
+        view = response._headers = _mutable_headers(raw=response.raw_headers)
+    return view
 
 
 def forget_classes() -> None:
