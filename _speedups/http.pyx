@@ -655,12 +655,28 @@ cdef class Connection:
 
     def _open(self, scope, receive, send):
         """Set the scope and channels, and empty every cache."""
-        self.scope = scope
-        self._receive = receive
-        self._send = send
-        self._url = self._base_url = self._headers = self._query_params = None
-        self._cookies = self._state = self._form = None
-        self._stream_consumed = self._is_disconnected = False
+        _reset(self, scope, receive, send)
+
+
+cdef inline void _reset(Connection conn, scope, receive, send):
+    conn.scope = scope
+    conn._receive = receive
+    conn._send = send
+    conn._url = conn._base_url = conn._headers = conn._query_params = None
+    conn._cookies = conn._state = conn._form = None
+    conn._stream_consumed = conn._is_disconnected = False
+
+
+# The pure twin's: the defaults of Request's channels are coroutine functions, kept in Python.
+empty_receive = _pure.empty_receive
+empty_send = _pure.empty_send
+cdef str _HTTP_TYPE = "http"
+
+
+def init_request(Connection request, scope, receive=_pure.empty_receive, send=_pure.empty_send):
+    """Request.__init__ itself (it binds as a method): no Python frame for every Request made."""
+    assert scope["type"] == _HTTP_TYPE
+    _reset(request, scope, receive, send)
 
 
 # The classes of the views a connection makes on first read, named by configure_views.

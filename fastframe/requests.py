@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from abc import ABCMeta
 from collections import deque
-from collections.abc import AsyncGenerator, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, cast
 
@@ -70,12 +70,9 @@ def _base_url_of(scope: Scope) -> URL:
     return URL(scope={**scope, "path": root, "query_string": b""})
 
 
-async def empty_receive() -> NoReturn:
-    raise RuntimeError("Receive channel has not been made available")
-
-
-async def empty_send(message: Message) -> NoReturn:
-    raise RuntimeError("Send channel has not been made available")
+# Request's channels until the server's are given: coroutine functions that raise.
+empty_receive: Callable[[], Awaitable[NoReturn]] = _http.empty_receive
+empty_send: Callable[[Message], Awaitable[NoReturn]] = _http.empty_send
 
 
 class HTTPConnection(Connection, Mapping[str, Any], Generic[StateT]):
@@ -214,23 +211,13 @@ class Request(HTTPConnection[StateT], metaclass=_RequestType):
     _body: bytes
     _json: Any
 
-    if speedups.COMPILED["http"]:
+    if TYPE_CHECKING:
 
-        def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
-            assert scope["type"] == "http"
-            self._open(scope, receive, send)
+        def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send) -> None: ...
 
     else:
-        # Pure, the fields are set here rather than in Connection._open: one Python call less
-        # for every request the router makes.
-        def __init__(self, scope: Scope, receive: Receive = empty_receive, send: Send = empty_send):
-            assert scope["type"] == "http"
-            self.scope = scope
-            self._receive = receive
-            self._send = send
-            self._url = self._base_url = self._headers = self._query_params = None
-            self._cookies = self._state = self._form = None
-            self._stream_consumed = self._is_disconnected = False
+        # The twin's function is __init__ itself: FastAPI makes a Request for every request.
+        __init__ = _http.init_request
 
     if TYPE_CHECKING:
 
