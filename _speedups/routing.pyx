@@ -10,6 +10,7 @@ scanning the path instead of running its regex (which gives the same params).
 
 cimport cython
 from cpython.dict cimport PyDict_GetItemWithError, PyDict_SetItem, PyDict_Size
+from cpython.long cimport PyLong_FromVoidPtr
 from cpython.object cimport PyObject
 from cpython.set cimport PySet_Contains, PySet_GET_SIZE
 from cpython.tuple cimport PyTuple_GET_ITEM, PyTuple_GET_SIZE
@@ -211,6 +212,8 @@ cdef class _Index:
             ends = []
             self.trie.collect(path[1:].split("/"), 0, ends)
             if ends:
+                # The trie gives them in the order it walks, not the routes' order.
+                ends.sort()
                 groups.append(tuple(ends))
         if self.anywhere:
             groups.append(self.anywhere)
@@ -585,8 +588,29 @@ def literal_prefix(str pattern):
     return "".join(pieces)
 
 
+# _required_prefix's answers by regex object, each kept with its regex (so that its id is not
+# reused while the entry lives): asked once per route per request, this skips reading the
+# pattern and flags. Bounded like _PREFIXES.
+cdef dict _BY_REGEX = {}
+cdef object _REGEX_TYPE = re.Pattern
+
+
 cdef object _required_prefix(regex):
     """The literal start `regex` requires of a match, or None to just run it."""
+    if type(regex) is not _REGEX_TYPE:
+        # Only compiled patterns are known never to change.
+        return _prefix_of(regex)
+    key = PyLong_FromVoidPtr(<void *>regex)
+    cdef PyObject *hit = PyDict_GetItemWithError(_BY_REGEX, key)
+    if hit is not NULL and <object>PyTuple_GET_ITEM(<object>hit, 0) is regex:
+        return <object>PyTuple_GET_ITEM(<object>hit, 1)
+    prefix = _prefix_of(regex)
+    if PyDict_Size(_BY_REGEX) < _PREFIXES_KEPT:
+        _BY_REGEX[key] = (regex, prefix)
+    return prefix
+
+
+cdef object _prefix_of(regex):
     pattern = getattr(regex, _PATTERN, None)
     if type(pattern) is not str:
         return None

@@ -169,6 +169,8 @@ class _Index:
             ends: list[int] = []
             self.trie.collect(path[1:].split("/"), 0, ends)
             if ends:
+                # The trie gives them in the order it walks, not the routes' order.
+                ends.sort()
                 groups.append(tuple(ends))
         if self.anywhere:
             groups.append(self.anywhere)
