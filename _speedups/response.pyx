@@ -11,17 +11,21 @@ from cpython.ref cimport Py_INCREF
 from cpython.tuple cimport PyTuple_GET_ITEM
 from cpython.unicode cimport PyUnicode_AsUTF8String, PyUnicode_CheckExact
 
+from functools import partial as _partial
+
 __all__ = [
     "Tracker",
     "build_headers",
     "configure",
     "configure_headers",
+    "configure_guard",
     "content_type",
     "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
     "response_headers",
+    "wrap_app_handling_exceptions",
 ]
 
 cdef object _stock_render = None
@@ -286,6 +290,26 @@ def response_headers(response):
         view = _mutable_headers(raw=raw)
     setattr(response, _HEADERS_KEY, view)
     return view
+
+
+# What wrap_app_handling_exceptions binds, named by configure_guard.
+cdef object _guarded = None
+cdef object _handlers_key = None
+cdef object _no_handlers = None
+cdef str _SCOPE = "scope"
+
+
+def configure_guard(guarded, handlers_key, no_handlers):
+    """Name the coroutine function that runs an app answering its exceptions, given (app,
+    handlers, connection, scope, receive, send), and where a scope keeps the handlers."""
+    global _guarded, _handlers_key, _no_handlers
+    _guarded, _handlers_key, _no_handlers = guarded, handlers_key, no_handlers
+
+
+def wrap_app_handling_exceptions(app, conn):
+    """`app` answering its exceptions with the handlers in `conn`'s scope, as a route does: an ASGI
+    callable (a partial, no closure made) whose call returns the guarded coroutine."""
+    return _partial(_guarded, app, getattr(conn, _SCOPE).get(_handlers_key, _no_handlers), conn)
 
 
 def forget_classes():

@@ -28,6 +28,7 @@ Handlers = tuple[ExceptionHandlers, StatusHandlers]
 # The reference's scope key: handlers registered by either package's middleware reach the other's routes.
 SCOPE_KEY = "starlette.exception_handlers"
 NO_HANDLERS: Handlers = ({}, {})
+_Tracker = speedups.response.Tracker
 
 
 def _lookup_exception_handler(exc_handlers: ExceptionHandlers, exc: Exception) -> ExceptionHandler | None:
@@ -87,15 +88,22 @@ async def handle_exception(
     exc.__traceback__ = None
 
 
-def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
-    """`app` answering its exceptions with the handlers in `conn`'s scope, as a route does."""
-    handlers: Handlers = conn.scope.get(SCOPE_KEY, NO_HANDLERS)
+async def _guarded(
+    app: ASGIApp, handlers: Handlers, conn: Request | WebSocket, scope: Scope, receive: Receive, send: Send
+) -> None:
+    watch = _Tracker(send)
+    try:
+        await app(scope, receive, watch.track)
+    except Exception as exc:
+        await handle_exception(exc, handlers, conn, watch.started, scope, receive, send)
 
-    async def guarded(scope: Scope, receive: Receive, send: Send) -> None:
-        watch = speedups.response.Tracker(send)
-        try:
-            await app(scope, receive, watch.track)
-        except Exception as exc:
-            await handle_exception(exc, handlers, conn, watch.started, scope, receive, send)
 
-    return guarded
+if TYPE_CHECKING:
+
+    def wrap_app_handling_exceptions(app: ASGIApp, conn: Request | WebSocket) -> ASGIApp:
+        """`app` answering its exceptions with the handlers in `conn`'s scope, as a route does."""
+
+else:
+    # The twin's: routes, and FastAPI's for every request, wrap their app without a Python frame.
+    wrap_app_handling_exceptions = speedups.response.wrap_app_handling_exceptions
+    speedups.response.configure_guard(_guarded, SCOPE_KEY, NO_HANDLERS)

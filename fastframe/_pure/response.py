@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable as _Callable
 from collections.abc import Mapping as _Mapping
+from functools import partial as _partial
 from typing import Any as _Any
 
 __all__ = [
@@ -20,12 +21,14 @@ __all__ = [
     "build_headers",
     "configure",
     "configure_headers",
+    "configure_guard",
     "content_type",
     "forget_classes",
     "init_json_response",
     "init_response",
     "plain_answer",
     "response_headers",
+    "wrap_app_handling_exceptions",
 ]
 
 # The framework's own methods and encoder, named by configure() (globals: the cheapest reads here).
@@ -83,6 +86,25 @@ def response_headers(response: _Any) -> _Any:
     if view is None:
         view = response._headers = _mutable_headers(raw=response.raw_headers)
     return view
+
+
+# What wrap_app_handling_exceptions binds, named by configure_guard.
+_guarded: _Any = None
+_handlers_key: _Any = None
+_no_handlers: _Any = None
+
+
+def configure_guard(guarded: _Callable[..., _Any], handlers_key: str, no_handlers: _Any) -> None:
+    """Name the coroutine function that runs an app answering its exceptions, given (app,
+    handlers, connection, scope, receive, send), and where a scope keeps the handlers."""
+    global _guarded, _handlers_key, _no_handlers
+    _guarded, _handlers_key, _no_handlers = guarded, handlers_key, no_handlers
+
+
+def wrap_app_handling_exceptions(app: _Any, conn: _Any) -> _Any:
+    """`app` answering its exceptions with the handlers in `conn`'s scope, as a route does: an ASGI
+    callable (a partial, no closure made) whose call returns the guarded coroutine."""
+    return _partial(_guarded, app, conn.scope.get(_handlers_key, _no_handlers), conn)
 
 
 def forget_classes() -> None:
