@@ -225,6 +225,11 @@ def init_request(request: Any, scope: Any, receive: Any = empty_receive, send: A
     request._stream_consumed = request._is_disconnected = False
 
 
+# Bound as Request.__init__, it takes that name, which a TypeError for bad arguments shows.
+init_request.__name__ = "__init__"
+init_request.__qualname__ = "Request.__init__"
+
+
 # The classes of the views a connection makes on first read, named by configure_views.
 _headers_class: Any = None
 _mutable_headers_class: Any = None

@@ -203,6 +203,12 @@ def init_json_response(
     super(_json_class, self).__init__(content, status_code, headers, media_type, background)
 
 
+# Bound as the classes' __init__, they take those names, which a TypeError for bad arguments shows.
+init_response.__name__ = init_json_response.__name__ = "__init__"
+init_response.__qualname__ = "Response.__init__"
+init_json_response.__qualname__ = "JSONResponse.__init__"
+
+
 def plain_answer(
     status_code: int, detail: str, allow: str | None, media_type: str, charset: str
 ) -> tuple[dict[str, _Any], bytes]:

@@ -154,3 +154,39 @@ def test_request_signature_and_defaults_match_the_reference() -> None:
         request.receive().send(None)
     with pytest.raises(AssertionError):
         Request({"type": "websocket"})
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m: m.Request({"type": "http"}, foo=1),
+        lambda m: m.Request(),
+        lambda m: m.HTMLResponse(foo=1),
+        lambda m: m.Response(b"", 200, None, None, None, None),
+        lambda m: m.JSONResponse(),
+    ],
+)
+def test_bad_arguments_raise_the_reference_type_error(call: Any) -> None:
+    import types
+
+    import starlette.requests
+    import starlette.responses
+
+    import fastframe.requests
+    import fastframe.responses
+
+    names = ("Request", "Response", "HTMLResponse", "JSONResponse")
+    ours = types.SimpleNamespace(
+        Request=fastframe.requests.Request, **{name: getattr(fastframe.responses, name) for name in names[1:]}
+    )
+    theirs = types.SimpleNamespace(
+        Request=starlette.requests.Request, **{name: getattr(starlette.responses, name) for name in names[1:]}
+    )
+    with pytest.raises(TypeError) as expected:
+        call(theirs)
+    with pytest.raises(TypeError) as found:
+        call(ours)
+    if not _COMPILED:
+        # The pure twins' functions take the names of the methods they are: the same message.
+        # Compiled, the type alone matches: Cython words it its own way (docs/differences.md).
+        assert str(found.value) == str(expected.value)
