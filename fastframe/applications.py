@@ -42,7 +42,7 @@ class _Plan:
     by a subclass is called, as the reference calls it.
     """
 
-    __slots__ = ("stack", "errors", "inner", "routed", "guard")
+    __slots__ = ("stack", "errors", "inner", "routed")
 
     def __init__(self, stack: Any) -> None:
         self.stack = stack
@@ -50,9 +50,6 @@ class _Plan:
         self.inner: Any = None
         # (exception middleware, its router, its handlers) when the application routes requests itself.
         self.routed: tuple[ExceptionMiddleware, Router, Any] | None = None
-        # The exception middleware over anything else (FastAPI's stack puts its own layer between
-        # it and the router): the application does that layer's part too, around its app.
-        self.guard: ExceptionMiddleware | None = None
         if not isinstance(stack, ServerErrorMiddleware) or type(stack).__call__ is not _ERRORS_CALL:
             return
         self.errors = stack
@@ -60,8 +57,6 @@ class _Plan:
         if isinstance(inner, ExceptionMiddleware) and type(inner).__call__ is _EXCEPTIONS_CALL:
             if inner._router is not None and inner.app is inner._router:
                 self.routed = (inner, inner._router, inner._handlers)
-            else:
-                self.guard = inner
 
 
 # The stack of an application not yet called: never a middleware_stack, so the first call plans.
@@ -141,18 +136,7 @@ class Starlette:
             # ServerErrorMiddleware's part, as its __call__ does it, around the layer it wraps.
             outer = _Tracker(send)
             try:
-                guard = plan.guard
-                if guard is None:
-                    await plan.inner(scope, receive, outer.track)
-                    return
-                # ExceptionMiddleware's part, as its __call__ does it over an app other than its
-                # router. One tracker serves both layers: the exception layer asks it before its
-                # handler's response passes, so it has then seen only the app's messages.
-                handlers = scope[SCOPE_KEY] = guard._handlers
-                try:
-                    await guard.app(scope, receive, outer.track)
-                except Exception as exc:
-                    await handle_exception(exc, handlers, None, outer.started, scope, receive, outer.track)
+                await plan.inner(scope, receive, outer.track)
             except Exception as exc:
                 await errors.answer(exc, scope, receive, send, outer.started)
                 raise

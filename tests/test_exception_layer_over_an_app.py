@@ -142,3 +142,39 @@ def test_exception_after_the_response_started_is_raised_as_the_reference_raises_
             client.get("/late")
         results.append(str(caught.value))
     assert results[0] == results[1] == "Caught handled exception, but response already started."
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("method", ["GET", "POST"])
+@pytest.mark.parametrize("in_app", [False, True])
+async def test_route_handle_awaited_as_routers_that_walk_routes_await_it(method: str, in_app: bool) -> None:
+    # FastAPI's router walks the routes itself and awaits route.handle(...); a subclass awaits super().handle.
+    results = []
+    for routing, responses in ((fastframe.routing, fastframe.responses), (starlette.routing, starlette.responses)):
+
+        async def endpoint(request: Any, responses: Any = responses) -> Any:
+            return responses.PlainTextResponse(f"{request.method} answered")
+
+        class Sub(routing.Route):  # type: ignore[name-defined,misc]
+            async def handle(self, scope: Any, receive: Any, send: Any) -> None:
+                scope["seen"] = True
+                await super().handle(scope, receive, send)
+
+        sent: list[Any] = []
+
+        async def send(message: Any, sent: list[Any] = sent) -> None:
+            sent.append(message)
+
+        async def receive() -> Any:
+            return {"type": "http.request", "body": b""}
+
+        scope: dict[str, Any] = {"type": "http", "method": method, "path": "/", "headers": [], "query_string": b""}
+        if in_app:
+            scope["app"] = object()
+        try:
+            await Sub("/", endpoint, methods=["GET"]).handle(scope, receive, send)
+            results.append(("sent", [(m.get("status"), m.get("body")) for m in sent], scope["seen"]))
+        except Exception as exc:
+            status, headers = getattr(exc, "status_code", None), getattr(exc, "headers", None)
+            results.append(("raised", type(exc).__name__, status, headers))
+    assert results[0] == results[1]
