@@ -30,6 +30,10 @@ _json_render: Callable[[Any], bytes] = _stdlib_json if _jsonenc is None else _js
 # A patch (of json.dumps, or of this module's `json`) is called as the reference calls json.dumps.
 _STDLIB_DUMPS = json.dumps
 
+# The two message types of a response, and of a websocket's denial response.
+_RESPONSE_TYPES = ("http.response.start", "http.response.body")
+_DENIAL_TYPES = ("websocket.http.response.start", "websocket.http.response.body")
+
 # RedirectResponse's Location keeps these as they are and percent-encodes everything else.
 _LOCATION_SAFE = ":/%#?=@[]!$&'()*+,;"
 
@@ -195,9 +199,9 @@ class Response(metaclass=_ResponseType):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Sent as a websocket's denial response, the same messages carry the "websocket." prefix.
-        prefix = "websocket." if scope["type"] == "websocket" else ""
-        await send({"type": prefix + "http.response.start", "status": self.status_code, "headers": self.raw_headers})
-        await send({"type": prefix + "http.response.body", "body": self.body})
+        start, body = _DENIAL_TYPES if scope["type"] == "websocket" else _RESPONSE_TYPES
+        await send({"type": start, "status": self.status_code, "headers": self.raw_headers})
+        await send({"type": body, "body": self.body})
         if self.background is not None:
             await self.background()
 
