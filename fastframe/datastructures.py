@@ -566,7 +566,9 @@ class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
         super().__init__(*args, **kwargs)
 
     async def close(self) -> None:
-        for upload in self._last.values():
+        # Every pair, not each key's last value: a field sent more than once (a list of files)
+        # holds one open upload per part.
+        for _, upload in self._pairs:
             if isinstance(upload, UploadFile):
                 await upload.close()
 

@@ -531,10 +531,14 @@ def upload_trace(module: Any) -> list[Any]:
         trace.append(await spooled.read())
         await spooled.close()
 
-        form = module.FormData([("f", module.UploadFile(io.BytesIO(b"x"))), ("s", "v")], t="u")
+        # A field sent more than once (FastAPI's `list[UploadFile]`): close() reaches every part.
+        form = module.FormData(
+            [("f", module.UploadFile(io.BytesIO(b"x"))), ("s", "v"), ("f", module.UploadFile(io.BytesIO(b"y")))],
+            t="u",
+        )
         trace.append(repr(form))
         await form.close()
-        trace.append(form["f"].file.closed)
+        trace.append([upload.file.closed for upload in form.getlist("f")])
         return trace
 
     return anyio.run(main)
