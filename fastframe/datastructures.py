@@ -348,6 +348,17 @@ class ImmutableMultiDict(MultiStore, Mapping[_KeyType, _CovariantValueType]):
         if "__getitem__" in cls.__dict__ and "get" not in cls.__dict__:
             cls.get = Mapping.get  # type: ignore[assignment]
 
+    # `_list` is the reference's private name for the pair list; FastAPI's own tests (and code
+    # that reaches past the public API) read and replace it. Replacing it leaves each key's last
+    # value as it was, as there.
+    @property
+    def _list(self) -> list[tuple[_KeyType, _CovariantValueType]]:
+        return self._pairs
+
+    @_list.setter
+    def _list(self, pairs: list[tuple[_KeyType, _CovariantValueType]]) -> None:
+        self._pairs = pairs
+
     def getlist(self, key: Any) -> list[_CovariantValueType]:
         return [value for name, value in self._pairs if name == key]
 
@@ -566,7 +577,9 @@ class FormData(ImmutableMultiDict[str, "UploadFile | str"]):
         super().__init__(*args, **kwargs)
 
     async def close(self) -> None:
-        for upload in self._last.values():
+        # Every pair, not each key's last value: a field sent more than once (a list of files)
+        # holds one open upload per part.
+        for _, upload in self._pairs:
             if isinstance(upload, UploadFile):
                 await upload.close()
 
@@ -615,6 +628,16 @@ class Headers(HeaderList, Mapping[str, str]):
     def raw(self) -> list[tuple[bytes, bytes]]:
         # A copy: the list may be shared with the scope, and this view is read-only.
         return list(self._raw)
+
+    # The reference's private name for the raw list, read and replaced by code that reaches past
+    # the public API (FastAPI's own tests among it): the list itself, not a copy.
+    @property
+    def _list(self) -> list[tuple[bytes, bytes]]:
+        return self._raw  # type: ignore[no-any-return]
+
+    @_list.setter
+    def _list(self, raw: list[tuple[bytes, bytes]]) -> None:
+        self._raw = raw
 
     def keys(self) -> list[str]:  # type: ignore[override]
         return [name.decode("latin-1") for name, _ in self._raw]

@@ -531,10 +531,14 @@ def upload_trace(module: Any) -> list[Any]:
         trace.append(await spooled.read())
         await spooled.close()
 
-        form = module.FormData([("f", module.UploadFile(io.BytesIO(b"x"))), ("s", "v")], t="u")
+        # A field sent more than once (FastAPI's `list[UploadFile]`): close() reaches every part.
+        form = module.FormData(
+            [("f", module.UploadFile(io.BytesIO(b"x"))), ("s", "v"), ("f", module.UploadFile(io.BytesIO(b"y")))],
+            t="u",
+        )
         trace.append(repr(form))
         await form.close()
-        trace.append(form["f"].file.closed)
+        trace.append([upload.file.closed for upload in form.getlist("f")])
         return trace
 
     return anyio.run(main)
@@ -574,3 +578,42 @@ def test_urlpath_escapes_like_the_reference(path: str) -> None:
     assert escaped == str(ref.URLPath(path))
     # Never a protocol-relative path, which a browser would follow to another host.
     assert not escaped.startswith("//")
+
+
+# ---------------------------------------------------------------- the private `_list`
+
+
+def private_list_trace(module: Any) -> list[Any]:
+    """`_list` read, then replaced, then every read after it (FastAPI's own tests do this)."""
+
+    def trace(obj: Any, replacement: list[Any]) -> list[Any]:
+        steps = [type(obj).__name__, list(obj._list)]
+        obj._list = replacement
+        steps += [obj._list is replacement, list(obj.keys()), list(obj.items()), len(obj), repr(obj)]
+        steps += [obj.getlist(key) for key in ("a", "b", "c")]
+        steps += [obj.get("a"), obj.get("c"), "c" in obj]
+        if hasattr(obj, "multi_items"):
+            steps.append(obj.multi_items())
+        if hasattr(obj, "raw"):
+            steps.append(obj.raw)
+        return steps
+
+    raw = [(b"a", b"1"), (b"b", b"2")]
+    scope = {"headers": raw}
+    mutable = module.MutableHeaders(raw=list(raw))
+    return [
+        trace(module.MultiDict([("a", "1"), ("b", "2"), ("a", "3")]), [("a", "9"), ("c", "8")]),
+        trace(module.ImmutableMultiDict([("a", "1")]), [("c", "8")]),
+        trace(module.QueryParams("a=1&b=2&a=3"), [("a", "9"), ("c", "8")]),
+        trace(module.QueryParams(b"a=1&b=2&a=3"), [("a", "9"), ("c", "8")]),
+        trace(module.FormData([("a", "1")]), [("c", "8")]),
+        module.Headers(raw=raw)._list is raw,
+        module.Headers(scope=scope)._list is scope["headers"],
+        trace(module.Headers(raw=list(raw)), [(b"a", b"9"), (b"c", b"8")]),
+        mutable.raw is mutable._list,
+        trace(mutable, [(b"a", b"9"), (b"c", b"8")]),
+    ]
+
+
+def test_private_list_matches_reference() -> None:
+    assert private_list_trace(ours) == private_list_trace(ref)

@@ -223,11 +223,16 @@ class _Exchange(Relay):
                     body = b""
                 return {"type": "http.request", "body": body, "more_body": False}
             # A stream of its own per call: the app and dispatch's response may both be waiting.
+            # Closed at once rather than left to the collector: trio warns (ResourceWarning) about
+            # an async generator collected before it was exhausted.
+            stream = request.stream()
             try:
-                chunk = await request.stream().__anext__()
+                chunk = await stream.__anext__()
             except ClientDisconnect:
                 self.app_has_body = True
                 return _DISCONNECT
+            finally:
+                await stream.aclose()
             more = not self.body_read
             if not more:
                 self.app_has_body = True

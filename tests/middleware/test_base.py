@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import contextvars
+import gc
 import types
+import warnings
 from collections.abc import Callable
 from typing import Any
 
 import anyio
+import anyio.lowlevel
 import pytest
 import starlette.applications
 import starlette.background
@@ -38,6 +41,7 @@ def namespace(root: str) -> types.SimpleNamespace:
         PlainTextResponse=pkg.responses.PlainTextResponse,
         StreamingResponse=pkg.responses.StreamingResponse,
         Response=pkg.responses.Response,
+        Request=pkg.requests.Request,
         BackgroundTask=pkg.background.BackgroundTask,
         HTTPException=pkg.exceptions.HTTPException,
     )
@@ -419,6 +423,37 @@ async def test_request_body_in_dispatch_and_endpoint(read: str) -> None:
 
     ours, ref = await differential(build, chunks=chunks, method="POST")()
     assert ours == ref
+
+
+@pytest.mark.anyio
+async def test_body_streamed_past_dispatch_leaves_no_abandoned_generator() -> None:
+    """The endpoint reads a body dispatch did not touch: no async generator is left for the
+    collector, which trio reports as a ResourceWarning (an error under `-W error`)."""
+    chunks = [
+        {"type": "http.request", "body": b"ab", "more_body": True},
+        {"type": "http.request", "body": b"cd", "more_body": False},
+    ]
+
+    def build(ns: types.SimpleNamespace, log: list[Any]) -> Any:
+        async def app(scope: Any, receive: Any, send: Any) -> None:
+            request = ns.Request(scope, receive)
+            body = await request.body()
+            log.append(("app body", body))
+            await ns.PlainTextResponse(body.decode())(scope, receive, send)
+
+        return ns.BaseHTTPMiddleware(app, passthrough)
+
+    outcomes = []
+    for ns in (FF, REF):
+        log: list[Any] = []
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            error = await drive(build(ns, log), log, chunks=chunks, method="POST")
+            gc.collect()
+            await anyio.lowlevel.checkpoint()
+        collected = [w for w in caught if "garbage collected" in str(w.message)]
+        outcomes.append((error, log, len(collected)))
+    assert outcomes[0] == outcomes[1]
 
 
 @pytest.mark.anyio
