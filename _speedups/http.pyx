@@ -562,6 +562,33 @@ cdef object _query_get(object query_string, object key, object default):
 cdef object _MISSING = object()
 
 
+cdef extern from *:
+    """
+    /* An instance of `cls`, a subtype of `base` that inherits base's tp_new, made by that tp_new
+       as `base.__new__(cls)` would make it, without looking __new__ up and packing arguments. */
+    static PyObject *ff_new_like(PyObject *base, PyObject *cls, PyObject *no_args) {
+        newfunc make = (newfunc)PyType_GetSlot((PyTypeObject *)base, Py_tp_new);
+        return make((PyTypeObject *)cls, no_args, NULL);
+    }
+    static int ff_same_new(PyObject *base, PyObject *cls) {
+        return PyType_GetSlot((PyTypeObject *)base, Py_tp_new) == PyType_GetSlot((PyTypeObject *)cls, Py_tp_new);
+    }
+    """
+    object ff_new_like(object base, object cls, object no_args)
+    bint ff_same_new(object base, object cls)
+
+
+cdef tuple _NO_ARGS = ()
+
+
+cdef object _new_like(object base, object cls):
+    """base.__new__(cls) for a subclass `cls` of the compiled type `base`: made by base's tp_new
+    directly while `cls` has that one (no __new__ of its own), else through the usual call."""
+    if ff_same_new(base, cls):
+        return ff_new_like(base, cls, _NO_ARGS)
+    return base.__new__(cls)
+
+
 cdef class MultiStore:
     """The storage of a multi-dict: every (key, value) pair in order, and each key's last value.
 
@@ -575,7 +602,7 @@ cdef class MultiStore:
     @classmethod
     def from_query(cls, query):
         """An instance of `cls` over a raw query string, parsed when first needed."""
-        cdef MultiStore made = MultiStore.__new__(cls)
+        cdef MultiStore made = <MultiStore>_new_like(MultiStore, cls)
         if type(query) is bytes:
             made._raw = query
         else:
@@ -622,7 +649,7 @@ cdef class HeaderList:
     @classmethod
     def adopt(cls, raw):
         """An instance of `cls` over `raw` as it is, without running `cls.__init__`."""
-        cdef HeaderList made = HeaderList.__new__(cls)
+        cdef HeaderList made = <HeaderList>_new_like(HeaderList, cls)
         made._raw = raw
         return made
 
@@ -708,7 +735,7 @@ def connection_headers(Connection conn):
     if headers is None:
         scope = conn.scope
         raw = list(scope[_HEADERS])
-        made = HeaderList.__new__(_headers_class)
+        made = <HeaderList>_new_like(HeaderList, _headers_class)
         made._raw = raw
         conn._headers = made
         scope[_HEADERS] = raw
@@ -797,7 +824,7 @@ def new_request(scope, receive, send):
     if not _request_init_kept:
         # A patched __init__ is honoured: it may set up more than the fields.
         return cls(scope, receive, send)
-    cdef Connection made = Connection.__new__(cls)
+    cdef Connection made = <Connection>_new_like(Connection, cls)
     made.scope = scope
     made._receive = receive
     made._send = send

@@ -190,3 +190,26 @@ def test_bad_arguments_raise_the_reference_type_error(call: Any) -> None:
         # The pure twins' functions take the names of the methods they are: the same message.
         # Compiled, the type alone matches: Cython words it its own way (docs/differences.md).
         assert str(found.value) == str(expected.value)
+
+
+def test_views_of_subclasses_are_made_without_their_new_or_init() -> None:
+    class Plain(MutableHeaders):
+        pass
+
+    class OwnNew(MutableHeaders):
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            raise AssertionError("adopt does not call a subclass's __new__")
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise AssertionError("adopt does not call __init__")
+
+    raw = [(b"a", b"1")]
+    for cls in (Headers, MutableHeaders, Plain, OwnNew):
+        made = cls.adopt(raw)
+        assert type(made) is cls
+        assert made._raw is raw
+        assert made["a"] == "1"
+    for cls in (QueryParams, type("Sub", (QueryParams,), {})):
+        params = cls.from_query(b"a=1&a=2")
+        assert type(params) is cls
+        assert params.multi_items() == [("a", "1"), ("a", "2")]
