@@ -288,7 +288,8 @@ def response_headers(response):
         view = _mutable_headers_adopt(raw)
     else:
         view = _mutable_headers(raw=raw)
-    setattr(response, _HEADERS_KEY, view)
+    # Into the dict read above: where the reference's `self._headers = ...` puts it.
+    PyDict_SetItem(held, _HEADERS_KEY, view)
     return view
 
 
