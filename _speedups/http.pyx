@@ -700,10 +700,10 @@ empty_send = _pure.empty_send
 cdef str _HTTP_TYPE = "http"
 
 
-def init_request(Connection request, scope, receive=_pure.empty_receive, send=_pure.empty_send):
+def init_request(Connection self, scope, receive=_pure.empty_receive, send=_pure.empty_send):
     """Request.__init__ itself (it binds as a method): no Python frame for every Request made."""
     assert scope["type"] == _HTTP_TYPE
-    _reset(request, scope, receive, send)
+    _reset(self, scope, receive, send)
 
 
 # The classes of the views a connection makes on first read, named by configure_views.

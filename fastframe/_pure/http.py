@@ -213,16 +213,16 @@ async def empty_send(message: Any) -> _NoReturn:
     raise RuntimeError("Send channel has not been made available")
 
 
-def init_request(request: Any, scope: Any, receive: Any = empty_receive, send: Any = empty_send) -> None:
+def init_request(self: Any, scope: Any, receive: Any = empty_receive, send: Any = empty_send) -> None:
     """Request.__init__ itself (it binds as a method): the fields set here rather than through
     Connection._open, one Python call less for every Request made."""
     assert scope["type"] == "http"
-    request.scope = scope
-    request._receive = receive
-    request._send = send
-    request._url = request._base_url = request._headers = request._query_params = None
-    request._cookies = request._state = request._form = None
-    request._stream_consumed = request._is_disconnected = False
+    self.scope = scope
+    self._receive = receive
+    self._send = send
+    self._url = self._base_url = self._headers = self._query_params = None
+    self._cookies = self._state = self._form = None
+    self._stream_consumed = self._is_disconnected = False
 
 
 # Bound as Request.__init__, it takes that name, which a TypeError for bad arguments shows.
