@@ -275,7 +275,10 @@ cdef _Scan _scan_for(tuple entry):
         if type(literal) is not str:
             return None
     for position in range(1, len(literals)):
-        if literals[position] and not literals[position].startswith("/"):
+        # Between two params the literal must start with "/" (an empty one would make the first
+        # param end where the next begins, which only the regex can tell); after the last one it
+        # may be empty (the param runs to the end).
+        if not literals[position].startswith("/") and (literals[position] or position < len(literals) - 1):
             return None
     if not literals[0].startswith("/"):
         return None

@@ -108,6 +108,8 @@ def comparable(routes: list[Any], index: int | None, scope: dict[str, Any]) -> A
     [("/a9/é", "GET", "http"), ("/-\n", "GET", "http")],
 )
 @example([("mount", "/a", None), ("websocket", "/a/x", None)], [("/a/x", "GET", "websocket"), ("/a", "GET", "http")])
+# Two params with nothing between them: only the regex can tell where the first ends.
+@example([("route", "//", None), ("route", "/{n:int}{s}", None)], [("/00", "GET", "http"), ("/1/2", "GET", "http")])
 def test_resolve_is_the_reference_scan(specs: list[tuple[str, str, Any]], requests: list[tuple[str, str, str]]) -> None:
     try:
         reference = build(ref_routing, specs)
